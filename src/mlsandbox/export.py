@@ -1,0 +1,113 @@
+"""Export a trained network to ONNX, check it against PyTorch, measure it on the test split, write its card."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from mlsandbox import evaluation, plots
+from mlsandbox.assets import sha256_of
+from mlsandbox.data import Split
+from mlsandbox.experiments import Experiment
+from mlsandbox.train import Result, as_tensor
+
+PARITY_TOLERANCE = 1e-4
+
+
+def to_onnx(model: torch.nn.Module, input_size: tuple[int, int], path: Path) -> None:
+    """Write model + softmax as ONNX: input "image" (N, 1, H, W) in 0..1, output "probabilities" (N, classes)."""
+    wrapped = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval().cpu()
+    example = torch.zeros(2, 1, *input_size)
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    torch.onnx.export(
+        wrapped, (example,), str(path), input_names=["image"], output_names=["probabilities"],
+        dynamo=True, dynamic_shapes=({0: batch},), external_data=False, verbose=False,
+    )
+
+
+def parity(model: torch.nn.Module, path: Path, images: np.ndarray) -> float:
+    """Largest difference between ONNX Runtime's and PyTorch's probabilities on the same inputs."""
+    with torch.no_grad():
+        expected = torch.softmax(model.eval().cpu()(as_tensor(images)), dim=1).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    actual = session.run(None, {"image": images[:, None].astype(np.float32)})[0]
+    return float(np.abs(actual - expected).max())
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "processor": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": ort.__version__,
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def export(experiment: Experiment, split: Split, result: Result, command: str) -> dict:
+    """Write model.onnx, card.json, history.json, curves.png and confusion.png; return the card."""
+    out = experiment.artifact_dir
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{experiment.id}-") as tmp:
+        staging = Path(tmp)
+        model_path = staging / "model.onnx"
+        to_onnx(result.model, experiment.input_size, model_path)
+        check = evaluation.prepare_all(experiment, split.x_test[:256])
+        difference = parity(result.model, model_path, check)
+        if difference > PARITY_TOLERANCE:
+            raise RuntimeError(f"ONNX Runtime differs from PyTorch by {difference:.2e} (> {PARITY_TOLERANCE}).")
+
+        metrics = evaluation.evaluate(experiment, split.x_test, split.y_test, model_path)
+        confusion = metrics.pop("confusion")
+        card = {
+            "id": experiment.id,
+            "title": experiment.title,
+            "dataset": split.description,
+            "split": split.sizes(),
+            "metrics": metrics,
+            "parameters": sum(p.numel() for p in result.model.parameters()),
+            "model": {"file": "model.onnx", "bytes": model_path.stat().st_size, "sha256": sha256_of(model_path),
+                      "onnx_vs_torch_max_difference": difference},
+            "training": {
+                "seconds": round(result.seconds, 1),
+                "epochs": len(result.history),
+                "best_epoch": result.best_epoch,
+                "best_val_accuracy": result.history[result.best_epoch - 1]["val_accuracy"],
+                "device": result.device,
+                "machine": machine(),
+                "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "recipe": dataclasses.asdict(result.recipe),
+            },
+            "command": command,
+        }
+        (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+        (staging / "history.json").write_text(json.dumps(result.history, indent=2) + "\n")
+        plots.curves(result.history, staging / "curves.png", title=experiment.title)
+        plots.confusion(np.array(confusion), experiment.labels, staging / "confusion.png",
+                        title=f"{experiment.title}: test set")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+        staging.mkdir()  # TemporaryDirectory cleans up the name it made
+    return card

@@ -1,0 +1,108 @@
+"""Image preprocessing shared by the API, the CLI, evaluation and the tests (NumPy and Pillow only).
+
+The path is: bytes -> decode (with size and pixel limits) -> ink (H, W floats, 1 = ink, 0 = paper, for
+dark-on-light and light-on-dark alike) -> a model input such as an MNIST-style 28x28 digit.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 4096 * 4096
+INK_THRESHOLD = 0.2
+
+
+class ImageError(ValueError):
+    """The input cannot be used; the message tells the person what to send instead."""
+
+
+class ImageTooLarge(ImageError):
+    pass
+
+
+class EmptyDrawing(ImageError):
+    pass
+
+
+def decode(data: bytes) -> Image.Image:
+    """Open image bytes safely: bounded size and pixel count, fully decoded, or an ImageError."""
+    if not data:
+        raise ImageError("The image is empty: send the bytes of a PNG, JPEG or WebP image.")
+    if len(data) > MAX_BYTES:
+        raise ImageTooLarge(f"The image is {len(data):,} bytes; the limit is {MAX_BYTES:,}. Send a smaller image.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageTooLarge(
+                    f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels "
+                    f"(e.g. 4096x4096). Scale it down and send it again."
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageTooLarge(f"The image has too many pixels ({e}). Scale it down and send it again.") from e
+    except UnidentifiedImageError as e:
+        raise ImageError("The data is not an image this server can read: send a PNG, JPEG or WebP.") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, ImageError):
+            raise
+        raise ImageError(f"The image is truncated or corrupt ({e}). Save it again and resend it.") from e
+    return image
+
+
+def to_ink(image: Image.Image) -> np.ndarray:
+    """Ink strength in 0..1 per pixel, whatever the polarity: the paper is found from the border."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        alpha = np.asarray(image.convert("RGBA"), dtype=np.float32)[..., 3] / 255.0
+        if alpha.min() < 0.5:  # a transparent sheet: whatever was painted on it is the ink
+            return alpha
+    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
+    ink = 1.0 - gray if paper > 0.5 else gray
+    paper_ink = 1.0 - paper if paper > 0.5 else paper
+    return np.clip((ink - paper_ink) / max(1.0 - paper_ink, 1e-6), 0.0, 1.0)
+
+
+def mnist_digit(ink: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray:
+    """Normalise a drawing the way MNIST was made: crop to the ink, fit a box x box square keeping the
+    aspect ratio (anti-aliased), then place it in size x size with its centre of mass in the middle."""
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        raise EmptyDrawing("Nothing is drawn: the image has no ink. Draw something and try again.")
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = box / max(crop.shape)
+    width, height = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
+    patch = Image.fromarray(crop.astype(np.float32), mode="F").resize((width, height), Image.Resampling.LANCZOS)
+    patch = np.clip(np.asarray(patch), 0.0, 1.0)
+
+    total = patch.sum()
+    if total <= 0:
+        raise EmptyDrawing("Nothing is drawn: the image has no ink. Draw something and try again.")
+    cy = (patch.sum(axis=1) * np.arange(height)).sum() / total
+    cx = (patch.sum(axis=0) * np.arange(width)).sum() / total
+    top = int(np.clip(round(size / 2 - cy), 0, size - height))
+    left = int(np.clip(round(size / 2 - cx), 0, size - width))
+    out = np.zeros((size, size), dtype=np.float32)
+    out[top : top + height, left : left + width] = patch
+    return out
+
+
+def digit_from_bytes(data: bytes) -> np.ndarray:
+    """The whole path from uploaded bytes to a 28x28 MNIST-style input in 0..1."""
+    return mnist_digit(to_ink(decode(data)))
+
+
+def to_png(array: np.ndarray) -> bytes:
+    """A 0..1 (light-on-dark) array as dark-on-light PNG bytes, as a person would draw it."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.uint8(255 - np.clip(array, 0, 1) * 255)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Network families (PyTorch; imported only for training and export)."""

@@ -1,0 +1,34 @@
+"""A small convolutional network: stacked conv/batch-norm/ReLU blocks with pooling, then a classifier."""
+
+import torch
+from torch import nn
+
+
+def conv_block(inputs: int, outputs: int, kernel: int) -> list[nn.Module]:
+    return [nn.Conv2d(inputs, outputs, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(outputs), nn.ReLU()]
+
+
+class CNN(nn.Module):
+    """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling."""
+
+    def __init__(self, classes: int, stages: tuple[tuple[tuple[int, int], ...], ...], size: int = 28,
+                 hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean))
+        self.register_buffer("std", torch.tensor(std))
+        layers: list[nn.Module] = []
+        channels = 1
+        for stage in stages:
+            for outputs, kernel in stage:
+                layers += conv_block(channels, outputs, kernel)
+                channels = outputs
+            layers.append(nn.MaxPool2d(2))
+            size //= 2
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * size * size, hidden), nn.BatchNorm1d(hidden),
+            nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features((x - self.mean) / self.std))

@@ -1,0 +1,155 @@
+"""The one training loop every experiment uses: seeded, augmented, validated, best epoch kept."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from mlsandbox.assets import cache_dir
+from mlsandbox.data import Split
+from mlsandbox.experiments import Experiment, Recipe
+
+FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
+FAST_SUBSET = 2_000
+
+
+def fast_mode() -> bool:
+    return os.environ.get(FAST_ENV) == "1"
+
+
+def quick(recipe: Recipe) -> Recipe:
+    """The same recipe cut to one epoch, for fast mode."""
+    return dataclasses.replace(recipe, epochs=1)
+
+
+@dataclass
+class Result:
+    model: torch.nn.Module  # with the weights of the best validation epoch
+    recipe: Recipe
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+    device: str = "cpu"
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
+
+
+def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
+    """A random rotation, scale and shift per image (one affine warp for the whole batch)."""
+    if not (recipe.rotate_degrees or recipe.shift or recipe.scale != (1.0, 1.0)):
+        return x
+    n = x.shape[0]
+    uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
+    angle = uniform(-recipe.rotate_degrees, recipe.rotate_degrees) * math.pi / 180
+    zoom = uniform(*recipe.scale)
+    tx, ty = uniform(-recipe.shift, recipe.shift) * 2, uniform(-recipe.shift, recipe.shift) * 2
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(x.device)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy."""
+    model.eval()
+    run = device()
+    losses, correct = 0.0, 0
+    for start in range(0, len(y), batch_size):
+        xb, yb = x[start : start + batch_size].to(run), y[start : start + batch_size].to(run)
+        logits = model(xb)
+        losses += F.cross_entropy(logits, yb, reduction="sum").item()
+        correct += (logits.argmax(1) == yb).sum().item()
+    return losses / len(y), correct / len(y)
+
+
+def fit(
+    experiment: Experiment,
+    split: Split,
+    recipe: Recipe | None = None,
+    on_step: Callable[[torch.nn.Module, int], None] | None = None,
+) -> Result:
+    """Train experiment's network on split.train, choose the epoch by split.validation, never touch test."""
+    recipe = recipe or experiment.recipe
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    run = device()
+    model = experiment.build_net().to(run)
+    x_train, y_train = as_tensor(split.x_train), torch.from_numpy(split.y_train)
+    x_val, y_val = as_tensor(split.x_val), torch.from_numpy(split.y_val)
+
+    steps_per_epoch = math.ceil(len(y_train) / recipe.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * steps_per_epoch, pct_start=0.2
+    )
+    checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    result = Result(model=model, recipe=recipe, device=str(run))
+    best_accuracy, best_state, step = -1.0, None, 0
+    started = time.perf_counter()
+
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        order = torch.randperm(len(y_train), generator=generator)
+        seen, loss_sum, correct = 0, 0.0, 0
+        bar = tqdm(range(steps_per_epoch), desc=f"{experiment.id} epoch {epoch}/{recipe.epochs}", leave=False)
+        for i in bar:
+            index = order[i * recipe.batch_size : (i + 1) * recipe.batch_size]
+            xb = augment(x_train[index], recipe, generator).to(run)
+            yb = y_train[index].to(run)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            seen += len(yb)
+            loss_sum += loss.item() * len(yb)
+            correct += (logits.argmax(1) == yb).sum().item()
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}")
+            if on_step is not None:
+                on_step(model, step)
+                model.train()
+        val_loss, val_accuracy = evaluate(model, x_val, y_val)
+        record = {
+            "epoch": epoch,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "seconds": time.perf_counter() - started,
+        }
+        result.history.append(record)
+        if val_accuracy > best_accuracy:
+            best_accuracy, result.best_epoch = val_accuracy, epoch
+            best_state = copy.deepcopy(model.state_dict())
+            torch.save(best_state, checkpoint)
+        tqdm.write(
+            f"{experiment.id} epoch {epoch}: train loss {record['train_loss']:.4f} accuracy "
+            f"{record['train_accuracy']:.4f} | validation loss {val_loss:.4f} accuracy {val_accuracy:.4f}"
+            + (" (best)" if result.best_epoch == epoch else "")
+        )
+
+    result.seconds = time.perf_counter() - started
+    model.load_state_dict(best_state)
+    model.eval()
+    return result
