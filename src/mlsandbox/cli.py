@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from mlsandbox import assets, experiments, imaging
+from mlsandbox import assets, experiments, imaging, runtime
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-
-
-class CommandError(Exception):
-    """A problem the person can fix; printed without a traceback."""
 
 
 def cmd_list(args) -> int:
@@ -27,10 +22,11 @@ def cmd_list(args) -> int:
 
 def cmd_fetch(args) -> int:
     chosen = [experiments.get(args.id)] if args.id else experiments.REGISTRY.values()
-    for asset in dict.fromkeys(a for e in chosen for a in e.assets):
-        state = "ok" if assets.is_valid(asset) else "fetched"
-        assets.fetch(asset)
-        print(f"{state:>8}  {asset.path}")
+    wanted = list(dict.fromkeys(a for e in chosen for a in e.assets))
+    missing = {a for a in wanted if not assets.is_valid(a)}
+    assets.fetch(*missing)
+    for asset in wanted:
+        print(f"{'fetched' if asset in missing else 'ok':>8}  {asset.path}")
     return 0
 
 
@@ -39,8 +35,8 @@ def cmd_train(args) -> int:
 
     experiment = experiments.get(args.id)
     fast = args.fast or train.fast_mode()
-    if fast and not os.environ.get(experiments.ARTIFACTS_ENV):
-        os.environ[experiments.ARTIFACTS_ENV] = str(assets.cache_dir() / "fast-artifacts")  # keep committed ones
+    if fast:
+        train.use_fast_artifacts()  # keep the committed ones
     split = experiment.load_data()
     recipe = experiment.recipe
     if fast:
@@ -69,8 +65,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from mlsandbox import runtime
-
     experiment = experiments.get(args.id)
     model = runtime.classifier(experiment)
     failures = 0
@@ -142,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (experiments.UnknownExperiment, assets.AssetError, CommandError) as e:
+    except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelMissing) as e:
         print(f"mlsandbox: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import logging
 import os
-import platform
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
 
-from mlsandbox import evaluation, plots
+from mlsandbox import evaluation, machine, plots
 from mlsandbox.assets import sha256_of
 from mlsandbox.data import Split
 from mlsandbox.experiments import Experiment
@@ -29,10 +30,20 @@ def to_onnx(model: torch.nn.Module, input_size: tuple[int, int], path: Path) -> 
     wrapped = torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval().cpu()
     example = torch.zeros(2, 1, *input_size)
     batch = torch.export.Dim("batch", min=1, max=65536)
-    torch.onnx.export(
-        wrapped, (example,), str(path), input_names=["image"], output_names=["probabilities"],
-        dynamo=True, dynamic_shapes=({0: batch},), external_data=False, verbose=False,
-    )
+    # The exporter's own noise, not ours: it logs that torchvision (which we never use) is absent, and
+    # torch.export trips a deprecation inside torch. Silence just those two, just here.
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
+            torch.onnx.export(
+                wrapped, (example,), str(path), input_names=["image"], output_names=["probabilities"],
+                dynamo=True, dynamic_shapes=({0: batch},), external_data=False, verbose=False,
+            )
+    finally:
+        registration.setLevel(level)
 
 
 def parity(model: torch.nn.Module, path: Path, images: np.ndarray) -> float:
@@ -42,27 +53,6 @@ def parity(model: torch.nn.Module, path: Path, images: np.ndarray) -> float:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     actual = session.run(None, {"image": images[:, None].astype(np.float32)})[0]
     return float(np.abs(actual - expected).max())
-
-
-def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "processor": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "onnxruntime": ort.__version__,
-    }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def export(experiment: Experiment, split: Split, result: Result, command: str) -> dict:
@@ -95,7 +85,7 @@ def export(experiment: Experiment, split: Split, result: Result, command: str) -
                 "best_epoch": result.best_epoch,
                 "best_val_accuracy": result.history[result.best_epoch - 1]["val_accuracy"],
                 "device": result.device,
-                "machine": machine(),
+                "machine": machine.describe(),
                 "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "recipe": dataclasses.asdict(result.recipe),
             },
@@ -106,6 +96,7 @@ def export(experiment: Experiment, split: Split, result: Result, command: str) -
         plots.curves(result.history, staging / "curves.png", title=experiment.title)
         plots.confusion(np.array(confusion), experiment.labels, staging / "confusion.png",
                         title=f"{experiment.title}: test set")
+        staging.chmod(0o755)  # temporary directories are private; artifacts are for every user to read
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)

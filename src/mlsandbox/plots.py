@@ -44,6 +44,30 @@ def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = N
     return _save(figure, path)
 
 
+def gallery(images, titles=(), columns: int = 8, path: Path | None = None, title: str = "",
+            cmap: str = "gray_r", limits: tuple[float, float] | None = (0.0, 1.0), size: float = 1.2):
+    """Images in a grid, each with an optional title; 0..1 ink is drawn dark on white, as it was drawn.
+
+    limits=None scales each image to its own range (for feature maps and weights)."""
+    images, titles = list(images), list(titles)
+    columns = max(1, min(columns, len(images)))
+    rows = max(1, -(-len(images) // columns))
+    lines = max((str(t).count("\n") + 1 for t in titles), default=0)
+    figure, axes = plt.subplots(rows, columns, squeeze=False,
+                                figsize=(size * columns, (size + 0.15 * lines) * rows + 0.4 * bool(title)))
+    low, high = limits if limits is not None else (None, None)
+    for i, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if i < len(images):
+            axis.imshow(np.asarray(images[i]), cmap=cmap, vmin=low, vmax=high)
+            if i < len(titles):
+                axis.set_title(str(titles[i]), fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
 def _save(figure, path: Path | None):
     if path is not None:
         figure.savefig(path, dpi=110)

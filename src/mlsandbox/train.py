@@ -8,16 +8,17 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: they work in a terminal and in Jupyter without ipywidgets
 
 from mlsandbox.assets import cache_dir
 from mlsandbox.data import Split
-from mlsandbox.experiments import Experiment, Recipe
+from mlsandbox.experiments import ARTIFACTS_ENV, Experiment, Recipe
 
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
 FAST_SUBSET = 2_000
@@ -25,6 +26,16 @@ FAST_SUBSET = 2_000
 
 def fast_mode() -> bool:
     return os.environ.get(FAST_ENV) == "1"
+
+
+def use_fast_artifacts() -> Path:
+    """Send exports to a scratch directory in the cache, unless MLSANDBOX_ARTIFACTS already names one.
+
+    Fast runs call this before exporting, so a quick look never overwrites the committed models.
+    Returns the directory that now holds every experiment's artifacts."""
+    if not os.environ.get(ARTIFACTS_ENV):
+        os.environ[ARTIFACTS_ENV] = str(cache_dir() / "fast-artifacts")
+    return Path(os.environ[ARTIFACTS_ENV])
 
 
 def quick(recipe: Recipe) -> Recipe:
@@ -65,6 +76,16 @@ def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torc
     return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
 
+def moving_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of the weights (and batch-norm statistics); its decay warms up
+    as (1 + n) / (10 + n), so early on it follows the model closely."""
+    def update(averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1 + int(n)) / (10 + int(n)))
+        return averaged * d + current * (1 - d)
+
+    return torch.optim.swa_utils.AveragedModel(model, avg_fn=update, use_buffers=True)
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy."""
@@ -91,13 +112,16 @@ def fit(
     generator = torch.Generator().manual_seed(recipe.seed)
     run = device()
     model = experiment.build_net().to(run)
+    averaged = moving_average(model, recipe.ema) if recipe.ema else None
+    shipped = averaged.module if averaged else model  # the weights that are validated and exported
     x_train, y_train = as_tensor(split.x_train), torch.from_numpy(split.y_train)
     x_val, y_val = as_tensor(split.x_val), torch.from_numpy(split.y_val)
 
     steps_per_epoch = math.ceil(len(y_train) / recipe.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * steps_per_epoch, pct_start=0.2
+        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * steps_per_epoch,
+        pct_start=recipe.warmup,
     )
     checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +144,8 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
+            if averaged:
+                averaged.update_parameters(model)
             step += 1
             seen += len(yb)
             loss_sum += loss.item() * len(yb)
@@ -127,9 +153,9 @@ def fit(
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}")
             if on_step is not None:
-                on_step(model, step)
+                on_step(shipped, step)
                 model.train()
-        val_loss, val_accuracy = evaluate(model, x_val, y_val)
+        val_loss, val_accuracy = evaluate(shipped, x_val, y_val)
         record = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
@@ -141,7 +167,7 @@ def fit(
         result.history.append(record)
         if val_accuracy > best_accuracy:
             best_accuracy, result.best_epoch = val_accuracy, epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = copy.deepcopy(shipped.state_dict())
             torch.save(best_state, checkpoint)
         tqdm.write(
             f"{experiment.id} epoch {epoch}: train loss {record['train_loss']:.4f} accuracy "
@@ -150,6 +176,6 @@ def fit(
         )
 
     result.seconds = time.perf_counter() - started
-    model.load_state_dict(best_state)
-    model.eval()
+    shipped.load_state_dict(best_state)
+    result.model = shipped.eval()
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,6 +32,8 @@ class Recipe:
     rotate_degrees: float = 0.0  # random affine augmentation of each training batch
     shift: float = 0.0  # as a fraction of the image size
     scale: tuple[float, float] = (1.0, 1.0)
+    warmup: float = 0.2  # fraction of the steps over which the learning rate rises to its peak
+    ema: float = 0.0  # if > 0, validate and ship an exponential moving average of the weights
     seed: int = 0
 
 
@@ -49,7 +51,6 @@ class Experiment:
     recipe: Recipe
     prepare_ink: Callable[[np.ndarray], np.ndarray]  # ink (H, W) -> model input (h, w)
     input_size: tuple[int, int] = (28, 28)
-    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def artifact_dir(self) -> Path:

@@ -19,6 +19,11 @@ def build_cnn():
     return CNN(10, stages=(((32, 5),), ((64, 5),)), hidden=128, dropout=0.3, mean=MNIST_MEAN, std=MNIST_STD)
 
 
+# Both networks train the same way: small random rotations, shifts and zooms, label smoothing, and a
+# moving average of the weights; they differ in length, learning rate and weight decay.
+TRAINING = dict(batch_size=128, label_smoothing=0.05, rotate_degrees=10, shift=0.1, scale=(0.9, 1.1), warmup=0.1,
+                ema=0.998)
+
 COMMON = dict(
     family="digits",
     demo="draw",
@@ -34,8 +39,7 @@ EXPERIMENTS = (
         title="Digits: multilayer perceptron",
         summary="Draw a digit; a fully connected network reads it as 784 numbers and names it.",
         build_net=build_mlp,
-        recipe=Recipe(epochs=30, batch_size=128, learning_rate=2e-3, weight_decay=1e-4, label_smoothing=0.05,
-                      rotate_degrees=10, shift=0.1, scale=(0.9, 1.1)),
+        recipe=Recipe(epochs=30, learning_rate=2e-3, weight_decay=1e-4, **TRAINING),
         **COMMON,
     ),
     Experiment(
@@ -43,8 +47,7 @@ EXPERIMENTS = (
         title="Digits: convolutional network",
         summary="Draw a digit; a convolutional network looks for strokes and shapes, then names it.",
         build_net=build_cnn,
-        recipe=Recipe(epochs=15, batch_size=128, learning_rate=3e-3, weight_decay=5e-4, label_smoothing=0.05,
-                      rotate_degrees=10, shift=0.1, scale=(0.9, 1.1)),
+        recipe=Recipe(epochs=15, learning_rate=3e-3, weight_decay=5e-4, **TRAINING),
         **COMMON,
     ),
 )
