@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -24,6 +25,16 @@ def mnist_split():
 def test_digits(mnist_split):
     """The first 200 held-out test digits as (images 0..1 light-on-dark, labels)."""
     return mnist_split.x_test[:200], mnist_split.y_test[:200]
+
+
+@pytest.fixture(scope="session")
+def bomb() -> bytes:
+    """A real 20000x20000 PNG: about 90 KB on the wire, 400 million pixels once decoded."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000), 1).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def free_port() -> int:
@@ -66,16 +77,3 @@ def live_server():
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def canvas_png(digit: np.ndarray, size: int = 280, scale: float = 10.0, offset=(0, 0)) -> bytes:
-    """A 28x28 MNIST digit drawn dark-on-white on a size x size canvas, scaled and shifted, as PNG bytes."""
-    from PIL import Image
-
-    from mlsandbox import imaging
-
-    side = max(1, round(28 * scale))
-    ink = Image.fromarray(np.uint8(digit * 255)).resize((side, side), Image.Resampling.BILINEAR)
-    canvas = Image.new("L", (size, size), 0)
-    canvas.paste(ink, (size // 2 - side // 2 + offset[0], size // 2 - side // 2 + offset[1]))
-    return imaging.to_png(np.asarray(canvas, dtype=np.float32) / 255.0)

@@ -1,0 +1,152 @@
+"""The JSON API over a real server: good drawings are named, bad input gets a 4xx that says what to do."""
+
+import base64
+import io
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+from PIL import Image
+
+from mlsandbox.drawings import canvas_png
+from mlsandbox import experiments, imaging
+from mlsandbox.cli import parser
+
+
+@pytest.fixture(scope="module")
+def api(live_server):
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        yield client
+
+
+def predict(api, body: bytes, experiment="digits_cnn", content_type="image/png", **params):
+    return api.post(f"/api/experiments/{experiment}/predict", content=body,
+                    headers={"Content-Type": content_type}, params=params)
+
+
+def blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (280, 280), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_home_page_and_docs_are_served(api):
+    assert "<html" in api.get("/").text.lower()
+    assert api.get("/docs").status_code == 200
+    paths = api.get("/openapi.json").json()["paths"]
+    assert "/api/experiments/{experiment_id}/predict" in paths
+
+
+def test_experiments_come_from_the_registry(api):
+    listed = api.get("/api/experiments").json()
+    assert [e["id"] for e in listed] == list(experiments.REGISTRY)
+    for e in listed:
+        assert e["trained"] and 0.9 < e["accuracy"] <= 1
+
+
+def test_one_experiment_has_its_card_and_family(api):
+    body = api.get("/api/experiments/digits_cnn").json()
+    assert body["card"]["metrics"]["accuracy"] == body["accuracy"]
+    assert "digits_cnn" in body["card"]["command"]
+    assert set(body["family_members"]) == {"digits_mlp", "digits_cnn"}
+    assert api.get("/artifacts/digits_cnn/curves.png").headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize("experiment", ["digits_mlp", "digits_cnn"])
+def test_drawn_test_digits_are_named(api, test_digits, experiment):
+    images, labels = test_digits
+    correct = 0
+    for digit, label in zip(images[:30], labels[:30]):
+        response = predict(api, canvas_png(digit, scale=6, offset=(30, -20)), experiment)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert [g["label"] for g in body["ranked"]][0] == body["label"]
+        assert sum(g["probability"] for g in body["ranked"]) == pytest.approx(1, abs=1e-3)
+        correct += body["label"] == str(label)
+    assert correct >= 28
+
+
+def test_options_and_the_json_form(api, test_digits):
+    png = canvas_png(test_digits[0][0])
+    top = predict(api, png, top=3, show_input="true").json()
+    assert len(top["ranked"]) == 3
+    assert len(top["input"]) == 28 and len(top["input"][0]) == 28
+    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+    as_json = api.post("/api/experiments/digits_cnn/predict", json={"image": data_url})
+    assert as_json.status_code == 200 and as_json.json()["label"] == top["label"]
+
+
+# name: (body from the sample inputs, content type, expected status, words the message must contain)
+BAD_REQUESTS = {
+    "empty body": (lambda i: b"", "image/png", 422, "empty"),
+    "empty canvas": (lambda i: blank_png(), "image/png", 422, "Nothing is drawn"),
+    "not an image": (lambda i: b"plain text, no pixels", "image/png", 422, "not an image"),
+    "truncated png": (lambda i: i["png"][: len(i["png"]) // 2], "image/png", 422, "truncated or corrupt"),
+    "50 MB body": (lambda i: b"\x00" * 50_000_000, "image/png", 413, "over"),
+    "20000x20000 png": (lambda i: i["bomb"], "image/png", 413, "pixels"),
+    "malformed json": (lambda i: b'{"image": ', "application/json", 422, "Send JSON as"),
+    "json without image": (lambda i: b'{"picture": "x"}', "application/json", 422, "Send JSON as"),
+    "json image not base64": (lambda i: b'{"image": "data:image/png;base64,@@@"}', "application/json", 422,
+                              "Send JSON as"),
+    "json image a number": (lambda i: b'{"image": 7}', "application/json", 422, "Send JSON as"),
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(test_digits, bomb):
+    return {"png": canvas_png(test_digits[0][0]), "bomb": bomb}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=list(BAD_REQUESTS))
+def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(api, inputs, case):
+    make, content_type, status, message = BAD_REQUESTS[case]
+    response = predict(api, make(inputs), content_type=content_type)
+    assert response.status_code == status, response.text
+    assert message.lower() in response.json()["detail"].lower()
+    assert predict(api, inputs["png"]).status_code == 200
+
+
+def test_chunked_body_over_the_limit_is_refused(api, test_digits):
+    def chunks():
+        for _ in range(imaging.MAX_BYTES // 65536 + 2):
+            yield b"\x00" * 65536
+
+    response = api.post("/api/experiments/digits_cnn/predict", content=chunks(), headers={"Content-Type": "image/png"})
+    assert response.status_code == 413
+    assert predict(api, canvas_png(test_digits[0][0])).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/experiments/nope", "/api/experiments/nope/predict", "/experiments/nope",
+                                  "/artifacts/nope/curves.png"])
+def test_unknown_experiment_is_404_naming_the_known_ones(api, path):
+    response = api.post(path, content=b"x") if path.endswith("predict") else api.get(path)
+    assert response.status_code == 404
+    assert "digits_cnn" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["model.onnx", "..%2Fcard.json", "%2Fetc%2Fpasswd", "nothing.png"])
+def test_only_listed_artifacts_are_served(api, name):
+    assert api.get(f"/artifacts/digits_cnn/{name}").status_code == 404
+
+
+@pytest.mark.parametrize("params", [{"top": 0}, {"top": "many"}, {"show_input": "perhaps"}])
+def test_bad_query_parameters_are_422(api, test_digits, params):
+    response = predict(api, canvas_png(test_digits[0][0]), **params)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+def test_wrong_method_is_405(api):
+    assert api.get("/api/experiments/digits_cnn/predict").status_code == 405
+
+
+def test_server_never_imports_torch():
+    code = "import sys, mlsandbox.web.app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('torch'))))"
+    result = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == []
+
+
+def test_server_binds_to_loopback_by_default():
+    assert parser().parse_args(["serve"]).host == "127.0.0.1"

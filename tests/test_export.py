@@ -1,0 +1,53 @@
+"""Export: ONNX Runtime computes what PyTorch computes, and every committed model matches its card."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mlsandbox import assets, evaluation, experiments
+
+REQUIRED_CARD_FIELDS = {"id", "title", "dataset", "split", "metrics", "parameters", "model", "training", "command"}
+
+
+@pytest.mark.parametrize("experiment_id", list(experiments.REGISTRY))
+def test_onnx_runtime_matches_pytorch(experiment_id, tmp_path, test_digits):
+    import torch
+
+    from mlsandbox import export
+
+    experiment = experiments.get(experiment_id)
+    torch.manual_seed(0)
+    net = experiment.build_net()
+    with torch.no_grad():  # give batch norm statistics that are not the identity
+        net.train()(torch.rand(64, 1, *experiment.input_size))
+    path = tmp_path / "model.onnx"
+    export.to_onnx(net.eval(), experiment.input_size, path)
+    inputs = evaluation.prepare_all(experiment, test_digits[0][:64])
+    assert export.parity(net, path, inputs) < export.PARITY_TOLERANCE
+    assert export.parity(net, path, inputs[:1]) < export.PARITY_TOLERANCE  # any batch size
+
+
+@pytest.mark.parametrize("experiment_id", list(experiments.REGISTRY))
+def test_committed_model_matches_its_card(experiment_id):
+    experiment = experiments.get(experiment_id)
+    card = experiment.card()
+    assert card is not None, f"run `mlsandbox train {experiment_id}` and commit its artifacts"
+    assert REQUIRED_CARD_FIELDS <= card.keys()
+    assert card["model"]["sha256"] == assets.sha256_of(experiment.model_path)
+    assert card["model"]["bytes"] == experiment.model_path.stat().st_size
+    assert card["split"]["test"] == card["metrics"]["test_examples"]
+    history = json.loads((experiment.artifact_dir / "history.json").read_text())
+    assert len(history) == card["training"]["epochs"]
+    assert max(h["val_accuracy"] for h in history) == card["training"]["best_val_accuracy"]
+    for picture in ("curves.png", "confusion.png"):
+        assert (experiment.artifact_dir / picture).read_bytes().startswith(b"\x89PNG")
+
+
+def test_probabilities_are_a_distribution(test_digits):
+    from mlsandbox.runtime import Classifier
+
+    p = Classifier(experiments.get("digits_cnn")).probabilities(evaluation.prepare_all(
+        experiments.get("digits_cnn"), test_digits[0][:50]))
+    assert p.shape == (50, 10)
+    assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
