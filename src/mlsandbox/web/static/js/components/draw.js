@@ -1,0 +1,169 @@
+// A drawing pad on Pointer Events (mouse, touch and pen alike): black round strokes on white paper.
+//
+//   const pad = createDrawPad(element);
+//   pad.onChange(async (blob) => { ... });  // a 280x280 PNG while drawing, or null once cleared
+//   pad.clear(); await pad.toBlob();
+//
+// Listeners are called at most every INTERVAL_MS and never while the previous call's promise is
+// pending; the last change (pointerup, Clear) is always delivered. While a change waits or is being
+// handled, the pad's element has data-busy="true".
+
+const EXPORT_SIDE = 280;
+const INTERVAL_MS = 150;
+const STROKE_PER_SIDE = 1 / 14;
+
+export function createDrawPad(root, { hint = "Draw here with a mouse, a finger or a pen." } = {}) {
+  root.classList.add("draw-pad");
+  const canvas = document.createElement("canvas");
+  canvas.dataset.testid = "canvas";
+  canvas.setAttribute("aria-label", hint);
+  const clearButton = document.createElement("button");
+  clearButton.type = "button";
+  clearButton.textContent = "Clear";
+  clearButton.dataset.testid = "clear";
+  const help = document.createElement("p");
+  help.className = "hint";
+  help.textContent = hint;
+  root.append(canvas, help, clearButton);
+
+  const ctx = canvas.getContext("2d");
+  const listeners = [];
+  let empty = true;
+  let pointer = null; // id of the pointer drawing now
+  let last = null; // its previous point, in canvas pixels
+
+  function paper() {
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  }
+
+  // Keep the backing store at the displayed size times devicePixelRatio, keeping what is drawn.
+  function fit() {
+    const side = Math.max(1, Math.round(canvas.clientWidth * devicePixelRatio));
+    if (side === canvas.width && side === canvas.height) return;
+    const old = document.createElement("canvas");
+    old.width = canvas.width;
+    old.height = canvas.height;
+    old.getContext("2d").drawImage(canvas, 0, 0);
+    canvas.width = canvas.height = side;
+    paper();
+    if (!empty) ctx.drawImage(old, 0, 0, side, side);
+  }
+
+  function at(event) {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * (canvas.width / box.width), (event.clientY - box.top) * (canvas.height / box.height)];
+  }
+
+  function line([x0, y0], [x1, y1]) {
+    const width = canvas.width * STROKE_PER_SIDE;
+    ctx.fillStyle = ctx.strokeStyle = "#000";
+    ctx.lineWidth = width;
+    ctx.lineCap = ctx.lineJoin = "round";
+    ctx.beginPath();
+    if (x0 === x1 && y0 === y1) {
+      ctx.arc(x0, y0, width / 2, 0, 2 * Math.PI);
+      ctx.fill();
+    } else {
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, y1);
+      ctx.stroke();
+    }
+    empty = false;
+  }
+
+  canvas.addEventListener("pointerdown", (event) => {
+    if (pointer !== null || event.button !== 0) return;
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    pointer = event.pointerId;
+    last = at(event);
+    line(last, last); // a tap leaves a dot
+    changed();
+  });
+
+  canvas.addEventListener("pointermove", (event) => {
+    if (event.pointerId !== pointer) return;
+    const coalesced = event.getCoalescedEvents?.() ?? [];
+    for (const e of coalesced.length ? coalesced : [event]) {
+      const point = at(e);
+      line(last, point);
+      last = point;
+    }
+    changed();
+  });
+
+  function end(event) {
+    if (event.pointerId !== pointer) return;
+    pointer = last = null;
+    changed();
+  }
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+
+  async function toBlob() {
+    const out = document.createElement("canvas");
+    out.width = out.height = EXPORT_SIDE;
+    const c = out.getContext("2d");
+    c.imageSmoothingQuality = "high";
+    c.drawImage(canvas, 0, 0, EXPORT_SIDE, EXPORT_SIDE);
+    return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+  }
+
+  async function deliver() {
+    const blob = empty ? null : await toBlob();
+    await Promise.all(listeners.map((listener) => listener(blob)));
+  }
+  const changed = throttle(deliver, INTERVAL_MS, (busy) => (root.dataset.busy = String(busy)));
+
+  function clear() {
+    paper();
+    empty = true;
+    changed();
+  }
+  clearButton.addEventListener("click", clear);
+
+  new ResizeObserver(fit).observe(canvas);
+  fit();
+  root.dataset.busy = "false";
+
+  return {
+    canvas,
+    onChange: (listener) => listeners.push(listener),
+    clear,
+    toBlob,
+    get empty() {
+      return empty;
+    },
+  };
+}
+
+// Run `task` after each request, but one run at a time, at least `interval` ms apart, and once more
+// after the last request: requests made while a run is waiting or running fold into the next run.
+function throttle(task, interval, onBusy) {
+  let pending = false;
+  let running = false;
+  let started = -Infinity;
+
+  async function pump() {
+    running = true;
+    while (pending) {
+      await new Promise((resolve) => setTimeout(resolve, started + interval - performance.now()));
+      pending = false;
+      started = performance.now();
+      try {
+        await task();
+      } catch (error) {
+        console.error(error);
+      }
+    }
+    running = false;
+    onBusy(false);
+  }
+
+  return () => {
+    pending = true;
+    onBusy(true);
+    if (!running) pump();
+  };
+}

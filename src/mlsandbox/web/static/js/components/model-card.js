@@ -1,0 +1,42 @@
+// "How it was trained": a model card's key facts, its learning curves, confusion matrix and notebook.
+import { count, h, percent } from "../dom.js";
+
+function facts(card) {
+  const { metrics, training, split } = card;
+  const rows = [
+    ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
+    metrics.top3_accuracy != null && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
+    ["Parameters", count(card.parameters)],
+    ["Training", `${training.seconds} s, ${count(training.epochs)} epoch${training.epochs === 1 ? "" : "s"} (best: ${training.best_epoch}) on ${training.device}`],
+    ["Data", card.dataset],
+    ["Split", Object.entries(split).map(([part, n]) => `${part} ${count(n)}`).join(" · ")],
+    ["Reproduce", h("code", { "data-testid": "command" }, card.command)],
+  ];
+  return h("dl", { class: "facts" }, rows.filter(Boolean).map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+}
+
+function figure(src, caption, testid) {
+  const img = h("img", { src, alt: caption, "data-testid": testid });
+  const fig = h("figure", {}, img, h("figcaption", {}, caption));
+  img.addEventListener("error", () => fig.remove());
+  return fig;
+}
+
+export function modelCard(experiment) {
+  const { id, card } = experiment;
+  const root = h("article", { class: "model-card", "data-testid": `training-${id}` }, h("h3", {}, experiment.title));
+  if (!card) {
+    root.append(h("p", {}, "Not trained yet. Train it with ", h("code", {}, `mlsandbox train ${id}`), "."));
+    return root;
+  }
+  root.append(
+    facts(card),
+    h("div", { class: "figures" },
+      figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
+      figure(`/artifacts/${id}/confusion.png`, "Confusion matrix on the test split", `confusion-${id}`)),
+    experiment.notebook
+      ? h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"), " that trains and explains it.")
+      : h("p", { class: "muted" }, "No notebook in this installation."),
+  );
+  return root;
+}

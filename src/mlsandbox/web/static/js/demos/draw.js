@@ -1,0 +1,40 @@
+// The "draw" demo: one drawing pad, and every model of the family guessing it side by side.
+import { postImage } from "../api.js";
+import { createDrawPad } from "../components/draw.js";
+import { createPrediction } from "../components/prediction.js";
+import { h, showMessage } from "../dom.js";
+
+export function mount(root, { experiment, members }) {
+  const padElement = h("div");
+  const results = h("div", { class: "predictions", "data-testid": "predictions" });
+  root.append(h("div", { class: "draw-demo" }, padElement, results));
+
+  const pad = createDrawPad(padElement, { hint: "Draw one digit, 0 to 9, with a mouse, a finger or a pen." });
+  const trained = members.filter((m) => m.trained);
+  const views = new Map(members.map((m) => {
+    const element = h("section");
+    results.append(element);
+    return [m.id, createPrediction(element, m, { current: m.id === experiment.id })];
+  }));
+
+  async function guess(m, blob) {
+    try {
+      views.get(m.id).show(await postImage(`/api/experiments/${encodeURIComponent(m.id)}/predict?show_input=true`, blob));
+    } catch (error) {
+      views.get(m.id).reset();
+      return error.message;
+    }
+  }
+
+  pad.onChange(async (blob) => {
+    if (!blob) {
+      views.forEach((view) => view.reset());
+      showMessage("");
+      return;
+    }
+    const errors = await Promise.all(trained.map((m) => guess(m, blob)));
+    showMessage([...new Set(errors.filter(Boolean))].join("\n"));
+  });
+
+  if (!trained.length) showMessage("No model of this family is trained yet, so nothing can guess your drawing.");
+}

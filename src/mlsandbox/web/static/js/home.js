@@ -1,0 +1,23 @@
+// The home page: one card per experiment in the registry, each linking to its demo page.
+import { getJSON } from "./api.js";
+import { h, percent, showMessage } from "./dom.js";
+
+function card(experiment) {
+  const accuracy = experiment.accuracy == null
+    ? h("p", { class: "accuracy untrained" }, "not trained yet")
+    : h("p", { class: "accuracy" }, h("strong", {}, percent(experiment.accuracy, 2)), " test accuracy");
+  return h("li", {},
+    h("a", { class: "card", href: `/experiments/${encodeURIComponent(experiment.id)}`, "data-testid": `experiment-${experiment.id}` },
+      h("h2", {}, experiment.title),
+      h("p", {}, experiment.summary),
+      accuracy));
+}
+
+const list = document.querySelector("[data-testid=experiments]");
+try {
+  list.append(...(await getJSON("/api/experiments")).map(card));
+} catch (error) {
+  showMessage(error.message);
+} finally {
+  list.setAttribute("aria-busy", "false");
+}
