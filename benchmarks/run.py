@@ -1,0 +1,354 @@
+"""Benchmarks: accuracy, accuracy on page-like canvases, time to 99% accuracy, ONNX latency, HTTP serving.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
+
+Writes benchmarks/results/latest.{json,md} (--quick: quick.{json,md}). See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import http.client
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
+import report  # noqa: E402
+from report import percentiles_ms, row  # noqa: E402
+
+from mlsandbox import evaluation, experiments, imaging, runtime  # noqa: E402
+from mlsandbox.drawings import random_canvas_png  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+HOST = "127.0.0.1"
+SERVED = "digits_cnn"  # the model the HTTP measure sends its drawings to
+ACCURACY_TARGETS = {"digits_mlp": 0.988, "digits_cnn": 0.996}
+CANVAS_TARGETS = {"digits_cnn": 0.990}
+TIME_TO_99_TARGET_S, TRAINING_TARGET_S = 60.0, 900.0
+START_TARGET_S, LATENCY_TARGET_MS, THROUGHPUT_TARGET = 2.0, 3.0, 500.0
+
+
+def trained(family: str | None = None) -> list[experiments.Experiment]:
+    return [e for e in experiments.REGISTRY.values()
+            if e.model_path.is_file() and (family is None or e.family == family)]
+
+
+@functools.cache
+def split_of(load_data):
+    return load_data()
+
+
+def cli() -> list[str]:
+    """The installed `mlsandbox` command (python -m mlsandbox where there is no script beside python)."""
+    script = Path(sys.executable).with_name("mlsandbox")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "mlsandbox"]
+
+
+# 1. Accuracy on the held-out test split, through the exported ONNX model and the shared preprocessing.
+
+def accuracy(quick: bool) -> tuple[dict, list]:
+    figures, rows = {}, []
+    for e in trained():
+        split = split_of(e.load_data)
+        n = 1_000 if quick else len(split.y_test)
+        metrics = evaluation.evaluate(e, split.x_test[:n], split.y_test[:n])
+        metrics.pop("confusion")
+        figures[e.id] = {**metrics, "card_accuracy": (e.card() or {}).get("metrics", {}).get("accuracy")}
+        rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} digits)", metrics["accuracy"],
+                        at_least=ACCURACY_TARGETS.get(e.id)))
+    return figures, rows
+
+
+# 2. Test digits moved and rescaled at random on a 280x280 canvas, classified by `mlsandbox predict`.
+
+def canvas(quick: bool, batch: int = 1_000) -> tuple[dict, list]:
+    models = trained("digits")
+    if not models:
+        return {"skipped": "no trained digits model"}, []
+    split = split_of(models[0].load_data)
+    n = 200 if quick else len(split.y_test)
+    rng = np.random.default_rng(0)
+    figures, rows = {"digits": n, "canvas": "280x280, digit's longer side 40%..95% of it, seed 0"}, []
+    tmp = Path(tempfile.mkdtemp(prefix="mlsandbox-canvas-"))
+    try:
+        started = time.perf_counter()
+        files = []
+        for i in range(n):
+            files.append(tmp / f"{i:05d}.png")
+            files[-1].write_bytes(random_canvas_png(split.x_test[i], rng))
+        figures["drawing_seconds"] = round(time.perf_counter() - started, 2)
+        for e in models:
+            started, labels = time.perf_counter(), {}
+            for k in range(0, n, batch):
+                names = [str(f) for f in files[k : k + batch]]
+                out = subprocess.run([*cli(), "predict", e.id, *names, "--json"], capture_output=True, text=True)
+                if out.returncode not in (0, 1):  # 1: some files were refused; they count as wrong
+                    raise RuntimeError(f"mlsandbox predict failed: {out.stderr}")
+                for line in out.stdout.splitlines():
+                    answer = json.loads(line)
+                    labels[answer["file"]] = answer.get("label")
+            seconds = time.perf_counter() - started
+            right = sum(labels.get(str(f)) == e.labels[y] for f, y in zip(files, split.y_test[:n]))
+            figures[e.id] = {"accuracy": right / n, "refused": sum(labels.get(str(f)) is None for f in files),
+                             "cli_seconds": round(seconds, 2), "images_per_second": round(n / seconds, 1)}
+            rows.append(row("canvas", f"{e.id} accuracy on {n:,} canvas drawings (CLI)", right / n,
+                            at_least=CANVAS_TARGETS.get(e.id)))
+    finally:
+        shutil.rmtree(tmp)
+    return figures, rows
+
+
+# 3. Training seconds until the CNN first reaches 99.0% test accuracy, with its shipped recipe.
+
+class _Stop(Exception):
+    pass
+
+
+def time_to_99(quick: bool, goal: float = 0.990, every: int = 50, cap_s: float = 300.0) -> tuple[dict, list]:
+    import torch
+
+    from mlsandbox import train
+
+    experiment = experiments.get("digits_cnn")
+    split = split_of(experiment.load_data)
+    n = 1_000 if quick else len(split.y_test)
+    every, max_steps = (20, 60) if quick else (every, math.inf)
+    # The test images go through the same preprocessing as evaluation.evaluate, once, before the clock.
+    x_test = train.as_tensor(evaluation.prepare_all(experiment, split.x_test[:n]))
+    y_test = torch.from_numpy(split.y_test[:n])
+    steps_per_epoch = math.ceil(len(split.y_train) / experiment.recipe.batch_size)
+    checks, paused, figures = [], 0.0, {}
+
+    def on_step(model, step):
+        nonlocal paused
+        if step == 1:
+            figures["first_step_s"] = round(time.perf_counter() - started, 2)  # set-up plus one step
+        if step % every:
+            return
+        pause = time.perf_counter()
+        _, test_accuracy = train.evaluate(model, x_test, y_test)  # eval mode; fit sets train mode again
+        training_s = pause - started - paused
+        paused += time.perf_counter() - pause
+        checks.append({"step": step, "training_s": round(training_s, 2), "test_accuracy": test_accuracy})
+        if test_accuracy >= goal or step >= max_steps or training_s > cap_s:
+            raise _Stop
+
+    # A separate id, so the run's checkpoint does not overwrite the real digits_cnn one in the cache.
+    runner = dataclasses.replace(experiment, id="bench_time_to_99")
+    started = time.perf_counter()
+    try:
+        train.fit(runner, split, experiment.recipe, on_step=on_step)
+    except _Stop:
+        pass
+    hit = next((c for c in checks if c["test_accuracy"] >= goal), None)
+    figures |= {"goal": goal, "test_digits": n, "evaluate_every_steps": every, "steps_per_epoch": steps_per_epoch,
+               "reached": hit is not None, "checks": checks, "evaluation_seconds_excluded": round(paused, 2),
+               "threads": torch.get_num_threads()}
+    rows = []
+    if hit:
+        figures.update(seconds=hit["training_s"], steps=hit["step"], epochs=round(hit["step"] / steps_per_epoch, 3))
+        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} test accuracy "
+                        f"({hit['step']} steps, {figures['epochs']} epochs)", hit["training_s"], "{:.1f}",
+                        at_most=TIME_TO_99_TARGET_S))
+    else:
+        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} test accuracy (not reached, "
+                        f"best {max((c['test_accuracy'] for c in checks), default=0):.4f})", None, "{:.1f}",
+                        at_most=TIME_TO_99_TARGET_S))
+        rows[-1]["pass"] = False
+    for e in experiments.REGISTRY.values():
+        card = e.card()
+        if card:
+            seconds = card["training"]["seconds"]
+            figures[f"{e.id}_card_training_seconds"] = seconds
+            rows.append(row("time_to_99", f"{e.id} full recipe training seconds (card, {card['training']['epochs']} "
+                            f"epochs)", seconds, "{:.1f}", at_most=TRAINING_TARGET_S))
+    return figures, rows
+
+
+# 4. ONNX Runtime latency per image (batch 1, one thread as served), and the preprocessing of a drawing.
+
+def _timed(call, items, runs: int, warmup: int) -> list[float]:
+    for i in range(warmup):
+        call(items[i % len(items)])
+    times = []
+    for i in range(runs):
+        started = time.perf_counter()
+        call(items[i % len(items)])
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def onnx_latency(quick: bool) -> tuple[dict, list]:
+    runs, warmup = (200, 20) if quick else (2_000, 200)
+    figures, rows = {}, []
+    for e in trained():
+        split = split_of(e.load_data)
+        model = runtime.Classifier(e)
+        inputs = evaluation.prepare_all(e, split.x_test[:100])[:, None].astype(np.float32)
+        stats = percentiles_ms(_timed(lambda x: model.session.run(None, {model.input_name: x[None]}), inputs,
+                                      runs, warmup))
+        figures[e.id] = stats
+        rows += [row("onnx_latency", f"{e.id} model, batch 1, {p}", stats[f"{p}_ms"], "{:.3f} ms")
+                 for p in ("p50", "p99")]
+    digits = trained("digits")
+    if digits:
+        split, rng = split_of(digits[0].load_data), np.random.default_rng(1)
+        pngs = [random_canvas_png(split.x_test[i], rng) for i in range(100)]
+        stats = percentiles_ms(_timed(imaging.digit_from_bytes, pngs, runs, warmup))
+        figures["preprocess_280x280_png"] = stats
+        rows += [row("onnx_latency", f"preprocess 280x280 PNG (decode, ink, 28x28), {p}", stats[f"{p}_ms"],
+                     "{:.3f} ms") for p in ("p50", "p99")]
+    return figures, rows
+
+
+# 5. The real server: start time, single-client latency, throughput with concurrent clients.
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _first_prediction(port: int, path: str, body: bytes, process, started: float, limit_s: float = 60) -> float:
+    """Seconds from process start until a POST predict is answered 200."""
+    while time.perf_counter() - started < limit_s:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=10)
+            connection.request("POST", path, body, {"Content-Type": "image/png"})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+        except OSError:
+            time.sleep(0.005)
+            continue
+        if response.status != 200:
+            raise RuntimeError(f"the first prediction got HTTP {response.status}")
+        return time.perf_counter() - started
+    raise RuntimeError(f"the server did not answer within {limit_s} s")
+
+
+def http_serving(quick: bool, connections: int = 16) -> tuple[dict, list]:
+    e = experiments.get(SERVED)
+    if not e.model_path.is_file():
+        return {"skipped": f"{SERVED} has no trained model"}, []
+    sequential, seconds = (100, 2.0) if quick else (2_000, 10.0)
+    split, rng = split_of(e.load_data), np.random.default_rng(2)
+    bodies = [random_canvas_png(split.x_test[i], rng) for i in range(50)]
+    path, port = f"/api/experiments/{e.id}/predict", _free_port()
+    log = tempfile.TemporaryFile()
+    started = time.perf_counter()
+    process = subprocess.Popen([*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
+                               stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        try:
+            start_s = _first_prediction(port, path, bodies[0], process, started)
+        except RuntimeError:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        requests = [loadgen.post(HOST, port, path, body) for body in bodies]
+        loadgen.load(HOST, port, requests, connections=1, count=50)  # warm-up
+        one = loadgen.load(HOST, port, requests, connections=1, count=sequential)
+        cpu = time.process_time()
+        many = loadgen.load(HOST, port, requests, connections=connections, seconds=seconds, count=200_000)
+        client_cpu = time.process_time() - cpu  # the load generator's own CPU time: it shares the cores
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    one_stats, many_stats = percentiles_ms(one.latencies), percentiles_ms(many.latencies)
+    throughput = many.ok / many.seconds
+    figures = {
+        "experiment": e.id, "body_bytes_mean": round(float(np.mean([len(b) for b in bodies]))),
+        "start_seconds": round(start_s, 3),
+        "sequential": {**one_stats, "requests": one.ok + one.errors, "errors": one.errors, "statuses": one.statuses},
+        "concurrent": {**many_stats, "connections": connections, "seconds": round(many.seconds, 2),
+                       "requests": many.ok + many.errors, "errors": many.errors, "statuses": many.statuses,
+                       "requests_per_second": round(throughput, 1), "client_cpu_seconds": round(client_cpu, 2)},
+    }
+    rows = [
+        row("http", "server start to first prediction (s)", start_s, "{:.2f}", at_most=START_TARGET_S),
+        row("http", f"POST predict, 1 keep-alive client, p50 ({one_stats['n']:,} requests)", one_stats["p50_ms"],
+            "{:.2f} ms", at_most=LATENCY_TARGET_MS),
+        row("http", "POST predict, 1 keep-alive client, p99", one_stats["p99_ms"], "{:.2f} ms"),
+        row("http", f"POST predict, {connections} clients for {many.seconds:.0f} s, requests/s",
+            throughput, "{:.0f}", at_least=THROUGHPUT_TARGET),
+        row("http", f"POST predict, {connections} clients, p50 / p99 latency (ms)", many_stats["p50_ms"], "{:.1f}"),
+        row("http", "requests not answered 200", one.errors + many.errors, "{:d}", at_most=0),
+    ]
+    rows[-2]["shown"] = f"{many_stats['p50_ms']:.1f} / {many_stats['p99_ms']:.1f}"
+    return figures, rows
+
+
+def record_in_cards(results: dict) -> None:
+    """Put each model's figures from a full run in its card, with the command and date that measured them."""
+    measures = results["measures"]
+    for e in trained():
+        figures = {name: measures[name][e.id] for name in ("accuracy", "canvas", "onnx_latency")
+                   if e.id in measures.get(name, {})}
+        if e.id == "digits_cnn" and measures.get("time_to_99", {}).get("reached"):
+            figures["time_to_99"] = {k: measures["time_to_99"][k] for k in ("goal", "seconds", "steps", "epochs")}
+        if measures.get("http", {}).get("experiment") == e.id:
+            figures["http"] = {k: measures["http"][k] for k in ("start_seconds", "sequential", "concurrent")}
+        if figures:
+            card = e.card()
+            card["benchmarks"] = {"command": results["command"], "date": results["machine"]["date"], **figures}
+            report.write_json(card, e.artifact_dir / "card.json")
+
+
+MEASURES = {"accuracy": accuracy, "canvas": canvas, "time_to_99": time_to_99, "onnx_latency": onnx_latency,
+            "http": http_serving}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny counts: checks the scripts run, figures mean nothing")
+    p.add_argument("--only", nargs="+", choices=MEASURES, metavar="NAME", help=f"some of: {', '.join(MEASURES)}")
+    args = p.parse_args(argv)
+    chosen = args.only or list(MEASURES)
+    models = trained()
+    results = {
+        "machine": report.machine(), "quick": args.quick,
+        "command": " ".join(["benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
+        "artifacts": os.environ.get(experiments.ARTIFACTS_ENV) or str(experiments.PACKAGE_ARTIFACTS),
+        "trained_models": [e.id for e in models],
+        "fast_models": [e.id for e in models if "--fast" in (e.card() or {}).get("command", "")],
+        "measures": {}, "rows": [],
+    }
+    for name in chosen:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        figures, rows = MEASURES[name](args.quick)
+        results["measures"][name] = {**figures, "measure_seconds": round(time.perf_counter() - started, 1)}
+        results["rows"] += rows
+        for r in rows:
+            verdict = {True: "pass", False: "FAIL", None: ""}[r["pass"]]
+            print(f"   {r['figure']}: {r['shown']}  {r['target']} {verdict}", file=sys.stderr, flush=True)
+    report.write(results, RESULTS / ("quick" if args.quick else "latest"))
+    if not args.quick:
+        record_in_cards(results)
+    print(report.markdown(results))
+    failed = [r["figure"] for r in results["rows"] if r["pass"] is False]
+    return 1 if failed and not args.quick else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
