@@ -118,12 +118,19 @@ def test_chunked_body_over_the_limit_is_refused(api, test_digits):
     assert predict(api, canvas_png(test_digits[0][0])).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/experiments/nope", "/api/experiments/nope/predict", "/experiments/nope",
-                                  "/artifacts/nope/curves.png"])
+@pytest.mark.parametrize("path", ["/api/experiments/nope", "/api/experiments/nope/predict",
+                                  "/artifacts/nope/curves.png", "/notebooks/nope.ipynb"])
 def test_unknown_experiment_is_404_naming_the_known_ones(api, path):
     response = api.post(path, content=b"x") if path.endswith("predict") else api.get(path)
     assert response.status_code == 404
     assert "digits_cnn" in response.json()["detail"]
+
+
+def test_unknown_experiment_page_is_a_page_for_a_person(api):
+    response = api.get("/experiments/<img src=x onerror=alert(1)>")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "<img" not in response.text and "&lt;img" in response.text
+    assert 'href="/experiments/digits_cnn"' in response.text
 
 
 @pytest.mark.parametrize("name", ["model.onnx", "..%2Fcard.json", "%2Fetc%2Fpasswd", "nothing.png"])

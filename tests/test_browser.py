@@ -13,8 +13,8 @@ from PIL import Image
 
 from mlsandbox import experiments
 
-playwright = pytest.importorskip("playwright.sync_api")
-expect = playwright.expect
+from playwright import sync_api as playwright
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def digit_strokes(digit: np.ndarray, upsample: int = 2, threshold: float = 0.5) 
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

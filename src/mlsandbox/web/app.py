@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -97,9 +98,13 @@ def home_page() -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-@app.get("/experiments/{experiment_id}", include_in_schema=False)
-def experiment_page(experiment_id: str) -> FileResponse:
-    experiment_or_404(experiment_id)
+@app.get("/experiments/{experiment_id}", include_in_schema=False, response_model=None)
+def experiment_page(experiment_id: str) -> FileResponse | HTMLResponse:
+    if experiment_id not in experiments.REGISTRY:
+        known = "".join(f'<li><a href="/experiments/{e}">{e}</a></li>' for e in experiments.REGISTRY)
+        return HTMLResponse(f"<!doctype html><title>Not found</title><h1>No experiment called "
+                            f"{html.escape(experiment_id)!r}</h1><p>These exist:</p><ul>{known}</ul>"
+                            f'<p><a href="/">All experiments</a></p>', status_code=404)
     return FileResponse(STATIC / "experiment.html")
 
 
