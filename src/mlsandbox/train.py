@@ -62,18 +62,34 @@ def as_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
-    """A random rotation, scale and shift per image (one affine warp for the whole batch)."""
-    if not (recipe.rotate_degrees or recipe.shift or recipe.scale != (1.0, 1.0)):
+    """A random rotation, scale and shift per image, and optionally an elastic distortion: one warp."""
+    if not (recipe.rotate_degrees or recipe.shift or recipe.scale != (1.0, 1.0) or recipe.elastic):
         return x
-    n = x.shape[0]
+    n, _, height, width = x.shape
     uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
     angle = uniform(-recipe.rotate_degrees, recipe.rotate_degrees) * math.pi / 180
     zoom = uniform(*recipe.scale)
     tx, ty = uniform(-recipe.shift, recipe.shift) * 2, uniform(-recipe.shift, recipe.shift) * 2
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(x.device)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, [n, 1, height, width], align_corners=False)
+    if recipe.elastic:
+        grid = grid + elastic_field(n, height, width, recipe.elastic, generator)
+    return F.grid_sample(x, grid.to(x.device), align_corners=False, padding_mode="zeros")
+
+
+def elastic_field(n: int, height: int, width: int, strength: float, generator: torch.Generator,
+                  sigma: float = 4.0) -> torch.Tensor:
+    """Smooth random displacements (Simard et al., 2003): uniform noise blurred by a Gaussian of sigma
+    pixels, times strength pixels; returned in grid_sample's units, shaped (n, height, width, 2)."""
+    noise = torch.rand(n * 2, 1, height, width, generator=generator) * 2 - 1
+    radius = math.ceil(2 * sigma)
+    taps = torch.exp(-torch.arange(-radius, radius + 1) ** 2 / (2 * sigma**2))
+    taps = taps / taps.sum()
+    blurred = F.conv2d(F.conv2d(noise, taps.view(1, 1, -1, 1), padding=(radius, 0)), taps.view(1, 1, 1, -1),
+                       padding=(0, radius))
+    pixels_to_grid = torch.tensor([2 / width, 2 / height])
+    return blurred.view(n, 2, height, width).permute(0, 2, 3, 1) * strength * pixels_to_grid
 
 
 def moving_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:

@@ -32,6 +32,7 @@ class Recipe:
     rotate_degrees: float = 0.0  # random affine augmentation of each training batch
     shift: float = 0.0  # as a fraction of the image size
     scale: tuple[float, float] = (1.0, 1.0)
+    elastic: float = 0.0  # strength of a smooth random warp, in pixels (elastic distortion)
     warmup: float = 0.2  # fraction of the steps over which the learning rate rises to its peak
     ema: float = 0.0  # if > 0, validate and ship an exponential moving average of the weights
     seed: int = 0
