@@ -101,7 +101,7 @@ MLP = dict(
           alike) and train again: the MLP's accuracy barely changes, because it never used the layout.
           Try the same with the convolutional network in `digits_cnn.ipynb` and it suffers.
         * **Train without augmentation**, with
-          `dataclasses.replace(experiment.recipe, rotate_degrees=0, shift=0, scale=(1, 1))`, and compare
+          `dataclasses.replace(experiment.recipe, rotate_degrees=0, shift=0, scale=(1, 1), elastic=0)`, and compare
           the validation curve and the test accuracy: how much of the result came from the random warps?
         * **Change the width or depth** in `mlsandbox/experiments/digits.py` (`hidden=(1024, 1024)`):
           how few units still reach 98%?
@@ -117,7 +117,7 @@ CNN = dict(
         **Experiment:** `digits_cnn` · **Data:** MNIST · **Network:** small convolutional network ·
         **Demo:** draw a digit on the page and watch the network name it
 
-        A convolutional network (CNN) reads an image the way its layout suggests: small filters, 5×5
+        A convolutional network (CNN) reads an image the way its layout suggests: small filters, 3×3
         pixels each, slide over the whole image looking for the same pattern everywhere (an edge, the
         end of a stroke, a curve), and pooling layers shrink the result so the next filters see a wider
         area. Because one filter is reused at every position, the network needs far fewer weights than a
@@ -132,12 +132,13 @@ CNN = dict(
     model="""
         ## The network
 
-        Two convolutional stages, then a small classifier:
+        Three convolutional stages, then a small classifier:
 
-        * stage 1: 32 filters of 5×5 over the image, batch normalisation, ReLU, then 2×2 max pooling
+        * stage 1: 32 filters of 3×3 over the image, batch normalisation, ReLU, then 2×2 max pooling
           (28×28 becomes 14×14);
-        * stage 2: 64 filters of 5×5 over those 32 maps, the same again (14×14 becomes 7×7);
-        * the classifier: flatten the 64 × 7 × 7 numbers, dropout, a hidden layer of 128 units, dropout,
+        * stage 2: 64 filters of 3×3 over those 32 maps, the same again (14×14 becomes 7×7);
+        * stage 3: 128 filters of 3×3 over those 64 maps, the same again (7×7 becomes 3×3);
+        * the classifier: flatten the 128 × 3 × 3 numbers, dropout, a hidden layer of 128 units, dropout,
           and one score, a *logit*, per digit.
 
         Batch normalisation keeps each layer's input centred and scaled while the weights move; dropout
@@ -146,9 +147,9 @@ CNN = dict(
         divides by its standard deviation first, so the exported model takes plain 0..1 images.
     """,
     inspect_md="""
-        The two convolutions together hold only about 52,000 weights, because each filter is shared by
+        The three convolutions together hold only about 92,000 weights, because each filter is shared by
         every position of the image; most of the parameters are in the classifier's first linear layer,
-        which looks at all 3,136 numbers the convolutions leave. Following one batch through the layers
+        which looks at all 1,152 numbers the convolutions leave. Following one batch through the layers
         shows how the image turns into more and more, smaller and smaller maps.
     """,
     after_training=[
@@ -183,11 +184,12 @@ CNN = dict(
 
         * **Compare with the MLP** in `digits_mlp.ipynb`: far fewer parameters here, and which one makes
           fewer mistakes on the test set? Which digits fool both?
-        * **Go deeper.** Give each stage two 3×3 convolutions instead of one 5×5, e.g.
-          `stages=(((32, 3), (32, 3)), ((64, 3), (64, 3)))` in `mlsandbox/experiments/digits.py`: the
-          same view of the image with fewer weights and one more non-linearity per stage.
+        * **Go deeper.** Give each stage two 3×3 convolutions instead of one, e.g.
+          `stages=(((32, 3), (32, 3)), ((64, 3), (64, 3)), ((128, 3),))` in
+          `mlsandbox/experiments/digits.py`: each stage then sees a 5×5 area before pooling, with one more
+          non-linearity, at about twice the training time.
         * **Train without augmentation**, with
-          `dataclasses.replace(experiment.recipe, rotate_degrees=0, shift=0, scale=(1, 1))`, and compare
+          `dataclasses.replace(experiment.recipe, rotate_degrees=0, shift=0, scale=(1, 1), elastic=0)`, and compare
           the validation curve and the test accuracy: how much of the result came from the random warps?
         * **Try to fool it in the demo** (`mlsandbox serve`, then draw): very thin or very thick strokes,
           a 7 with a bar, a 1 with a serif. The confusion matrix above says which pairs to try first.
@@ -347,8 +349,10 @@ def cells(experiment_id: str) -> list[nbformat.NotebookNode]:
             * **Label smoothing**: the target for the right digit is a little less than 100%, so the
               network is not rewarded for becoming absurdly sure of itself.
             * **Augmentation**: every training batch is randomly rotated by up to `rotate_degrees`,
-              shifted by up to `shift` of the image size and scaled within `scale`, so the network sees a
-              slightly different version of each digit every epoch, closer to how people actually draw.
+              shifted by up to `shift` of the image size and scaled within `scale`, and, where `elastic`
+              is set, bent by a smooth random warp of about that many pixels (the *elastic distortion*
+              of Simard et al., 2003), so the network sees a slightly different version of each digit
+              every epoch, closer to how people actually draw.
             * **A moving average of the weights** (`ema`): after every step, the weights that are
               validated and shipped move a small step towards the trained weights, averaging away the
               noise of single batches. Early in training, when the learning rate is high, this averaged

@@ -16,11 +16,13 @@ def build_mlp():
 def build_cnn():
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(10, stages=(((32, 5),), ((64, 5),)), hidden=128, dropout=0.3, mean=MNIST_MEAN, std=MNIST_STD)
+    return CNN(10, stages=(((32, 3),), ((64, 3),), ((128, 3),)), hidden=128, dropout=0.3, mean=MNIST_MEAN,
+               std=MNIST_STD)
 
 
 # Both networks train the same way: small random rotations, shifts and zooms, label smoothing, and a
-# moving average of the weights; they differ in length, learning rate and weight decay.
+# moving average of the weights; they differ in length, learning rate and weight decay. The CNN's
+# recipe and shape were chosen by validation accuracy among a few candidates.
 TRAINING = dict(batch_size=128, label_smoothing=0.05, rotate_degrees=10, shift=0.1, scale=(0.9, 1.1), warmup=0.1,
                 ema=0.998)
 
@@ -47,7 +49,7 @@ EXPERIMENTS = (
         title="Digits: convolutional network",
         summary="Draw a digit; a convolutional network looks for strokes and shapes, then names it.",
         build_net=build_cnn,
-        recipe=Recipe(epochs=15, learning_rate=3e-3, weight_decay=5e-4, **TRAINING),
+        recipe=Recipe(epochs=15, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
         **COMMON,
     ),
 )
