@@ -48,7 +48,7 @@ def markdown(results: dict) -> str:
         "# Benchmark results" + (" (--quick smoke run: the figures mean nothing)" if results["quick"] else ""),
         "",
         f"- date: {m['date']}, commit {m['commit']}",
-        f"- machine: {m['cpu']}, {m['cores']} cores, load average at start {m['load_average_at_start']}",
+        f"- machine: {m['processor']}, {m['cpu_count']} cores, load average at start {m['load_average_at_start']}",
         f"- python {m['python']}, onnxruntime {m['onnxruntime']}, torch {m['torch']}, numpy {m['numpy']}",
         f"- artifacts: `{results['artifacts']}`" + (
             f" (fast-mode models: {', '.join(results['fast_models'])})" if results["fast_models"] else ""),
@@ -67,8 +67,15 @@ def markdown(results: dict) -> str:
 def write(results: dict, stem: Path) -> None:
     """stem.json and stem.md, each replaced atomically."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    for suffix, text in ((".json", json.dumps(results, indent=2) + "\n"), (".md", markdown(results))):
-        path = stem.with_suffix(suffix)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+    write_json(results, stem.with_suffix(".json"))
+    _replace(stem.with_suffix(".md"), markdown(results))
+
+
+def write_json(data: dict, path: Path) -> None:
+    _replace(path, json.dumps(data, indent=2) + "\n")
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
