@@ -31,10 +31,11 @@ def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = N
     figure, axis = plt.subplots(figsize=(5.5, 5))
     shown = np.where(np.eye(len(labels), dtype=bool), 0, matrix)  # colour the mistakes, not the diagonal
     axis.imshow(shown, cmap="Reds")
+    darkest = max(shown.max(), 1)
     for (row, col), count in np.ndenumerate(matrix):
         if count:
-            axis.text(col, row, str(count), ha="center", va="center", fontsize=7,
-                      color="black" if row != col else "#1a7f37")
+            colour = "#1a7f37" if row == col else "white" if count > darkest / 2 else "black"
+            axis.text(col, row, str(count), ha="center", va="center", fontsize=7, color=colour)
     axis.set_xticks(range(len(labels)), labels)
     axis.set_yticks(range(len(labels)), labels)
     axis.set_xlabel("predicted")
