@@ -35,11 +35,9 @@ def cmd_train(args) -> int:
 
     experiment = experiments.get(args.id)
     fast = args.fast or train.fast_mode()
+    split, recipe = experiment.load_data(), experiment.recipe
     if fast:
         train.use_fast_artifacts()  # keep the committed ones
-    split = experiment.load_data()
-    recipe = experiment.recipe
-    if fast:
         split, recipe = split.subset(train.FAST_SUBSET), train.quick(recipe)
     result = train.fit(experiment, split, recipe)
     card = export.export(experiment, split, result, command=f"mlsandbox train {experiment.id}" + " --fast" * fast)
@@ -70,10 +68,9 @@ def cmd_predict(args) -> int:
     failures = 0
     for name in args.files:
         try:
-            data = Path(name).read_bytes() if Path(name).stat().st_size <= imaging.MAX_BYTES else None
-            if data is None:
+            if Path(name).stat().st_size > imaging.MAX_BYTES:
                 raise imaging.ImageTooLarge(f"The file is over {imaging.MAX_BYTES:,} bytes. Scale it down.")
-            ranked = model.ranked(experiment.prepare_ink(imaging.to_ink(imaging.decode(data))), top=args.top)
+            ranked = model.ranked(experiment.prepare(Path(name).read_bytes()), top=args.top)
         except (OSError, imaging.ImageError) as e:
             failures += 1
             message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -10,7 +10,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
@@ -39,20 +39,17 @@ def decode(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageTooLarge(
-                    f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels "
-                    f"(e.g. 4096x4096). Scale it down and send it again."
-                )
-            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageTooLarge(f"The image has too many pixels ({e}). Scale it down and send it again.") from e
-    except UnidentifiedImageError as e:
+    except (OSError, SyntaxError, ValueError) as e:  # UnidentifiedImageError is an OSError
         raise ImageError("The data is not an image this server can read: send a PNG, JPEG or WebP.") from e
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels "
+                            f"(e.g. 4096x4096). Scale it down and send it again.")
+    try:
+        image.load()
     except (OSError, SyntaxError, ValueError) as e:
-        if isinstance(e, ImageError):
-            raise
         raise ImageError(f"The image is truncated or corrupt ({e}). Save it again and resend it.") from e
     return image
 

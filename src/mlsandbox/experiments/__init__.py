@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mlsandbox import imaging
 from mlsandbox.assets import Asset
 
 ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
@@ -60,6 +61,10 @@ class Experiment:
     @property
     def model_path(self) -> Path:
         return self.artifact_dir / "model.onnx"
+
+    def prepare(self, data: bytes) -> np.ndarray:
+        """Image bytes (a drawing, a photo) -> the model's input, through the shared preprocessing."""
+        return self.prepare_ink(imaging.to_ink(imaging.decode(data)))
 
     def card(self) -> dict | None:
         path = self.artifact_dir / "card.json"

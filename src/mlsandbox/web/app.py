@@ -142,7 +142,7 @@ async def predict(
     if request.headers.get("content-type", "").startswith("application/json"):
         data = image_from_json(data)
     try:
-        model_input = experiment.prepare_ink(imaging.to_ink(imaging.decode(data)))
+        model_input = experiment.prepare(data)
         model = runtime.classifier(experiment)
     except imaging.ImageTooLarge as e:
         raise HTTPException(413, str(e)) from None
