@@ -10,7 +10,6 @@ import sys
 import time
 
 import httpx
-import numpy as np
 import pytest
 
 from mlsandbox.data import mnist
