@@ -64,8 +64,7 @@ def accuracy(quick: bool) -> tuple[dict, list]:
     for e in trained():
         split = split_of(e.load_data)
         n = 1_000 if quick else len(split.y_test)
-        metrics = evaluation.evaluate(e, split.x_test[:n], split.y_test[:n])
-        metrics.pop("confusion")
+        metrics, _ = evaluation.evaluate(e, split.x_test[:n], split.y_test[:n])
         figures[e.id] = {**metrics, "card_accuracy": (e.card() or {}).get("metrics", {}).get("accuracy")}
         rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} digits)", metrics["accuracy"],
                         at_least=ACCURACY_TARGETS.get(e.id)))

@@ -51,8 +51,7 @@ def cmd_evaluate(args) -> int:
 
     experiment = experiments.get(args.id)
     split = experiment.load_data()
-    metrics = evaluation.evaluate(experiment, split.x_test, split.y_test)
-    metrics.pop("confusion")
+    metrics, _ = evaluation.evaluate(experiment, split.x_test, split.y_test)
     report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path)}
     if args.json:
         print(json.dumps(report))

@@ -68,8 +68,7 @@ def export(experiment: Experiment, split: Split, result: Result, command: str) -
         if difference > PARITY_TOLERANCE:
             raise RuntimeError(f"ONNX Runtime differs from PyTorch by {difference:.2e} (> {PARITY_TOLERANCE}).")
 
-        metrics = evaluation.evaluate(experiment, split.x_test, split.y_test, model_path)
-        confusion = metrics.pop("confusion")
+        metrics, confusion = evaluation.evaluate(experiment, split.x_test, split.y_test, model_path)
         card = {
             "id": experiment.id,
             "title": experiment.title,
@@ -94,7 +93,7 @@ def export(experiment: Experiment, split: Split, result: Result, command: str) -
         (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
         (staging / "history.json").write_text(json.dumps(result.history, indent=2) + "\n")
         plots.curves(result.history, staging / "curves.png", title=experiment.title)
-        plots.confusion(np.array(confusion), experiment.labels, staging / "confusion.png",
+        plots.confusion(confusion, experiment.labels, staging / "confusion.png",
                         title=f"{experiment.title}: test set")
         staging.chmod(0o755)  # temporary directories are private; artifacts are for every user to read
         if out.exists():

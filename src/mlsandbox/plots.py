@@ -27,7 +27,6 @@ def curves(history: list[dict], path: Path | None = None, title: str = ""):
 
 
 def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = None, title: str = ""):
-    matrix = np.asarray(matrix)
     figure, axis = plt.subplots(figsize=(5.5, 5))
     shown = np.where(np.eye(len(labels), dtype=bool), 0, matrix)  # colour the mistakes, not the diagonal
     axis.imshow(shown, cmap="Reds")
