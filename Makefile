@@ -16,8 +16,7 @@ test: $(VENV)/.dev chromium
 	$(PY) -m pytest
 
 train: $(VENV)/.dev
-	$(PY) -m mlsandbox train digits_mlp
-	$(PY) -m mlsandbox train digits_cnn
+	for id in $$($(PY) -m mlsandbox list --ids); do $(PY) -m mlsandbox train $$id || exit 1; done
 
 benchmark: $(VENV)/.dev
 	$(PY) benchmarks/run.py

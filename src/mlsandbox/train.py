@@ -62,11 +62,17 @@ def as_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
-    """A random rotation, scale and shift per image, and optionally an elastic distortion: one warp."""
-    if not (recipe.rotate_degrees or recipe.shift or recipe.scale != (1.0, 1.0) or recipe.elastic):
-        return x
+    """Per image: a random stroke thickening and mirror, then rotation, scale and shift, and optionally
+    an elastic distortion, as one warp."""
     n, _, height, width = x.shape
     uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
+    if recipe.thicken:
+        x = torch.maximum(x, F.max_pool2d(x, 3, stride=1, padding=1) * uniform(0, recipe.thicken).view(n, 1, 1, 1))
+    if recipe.flip:
+        mirrored = torch.rand(n, generator=generator) < 0.5
+        x = torch.where(mirrored.view(n, 1, 1, 1), x.flip(3), x)
+    if not (recipe.rotate_degrees or recipe.shift or recipe.scale != (1.0, 1.0) or recipe.elastic):
+        return x
     angle = uniform(-recipe.rotate_degrees, recipe.rotate_degrees) * math.pi / 180
     zoom = uniform(*recipe.scale)
     tx, ty = uniform(-recipe.shift, recipe.shift) * 2, uniform(-recipe.shift, recipe.shift) * 2

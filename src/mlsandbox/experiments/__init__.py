@@ -34,6 +34,8 @@ class Recipe:
     shift: float = 0.0  # as a fraction of the image size
     scale: tuple[float, float] = (1.0, 1.0)
     elastic: float = 0.0  # strength of a smooth random warp, in pixels (elastic distortion)
+    flip: bool = False  # mirror half of the training images left to right
+    thicken: float = 0.0  # up to this much of a one-pixel dilation blended in: thicker strokes
     warmup: float = 0.2  # fraction of the steps over which the learning rate rises to its peak
     ema: float = 0.0  # if > 0, validate and ship an exponential moving average of the weights
     seed: int = 0
@@ -53,6 +55,7 @@ class Experiment:
     recipe: Recipe
     prepare_ink: Callable[[np.ndarray], np.ndarray]  # ink (H, W) -> model input (h, w)
     input_size: tuple[int, int] = (28, 28)
+    examples: Callable[[str, int], np.ndarray] | None = None  # (label, count) -> training images, for the page
 
     @property
     def artifact_dir(self) -> Path:
@@ -72,9 +75,9 @@ class Experiment:
 
 
 def _collect() -> dict[str, Experiment]:
-    from mlsandbox.experiments import digits
+    from mlsandbox.experiments import digits, sketches
 
-    found = [*digits.EXPERIMENTS]
+    found = [*digits.EXPERIMENTS, *sketches.EXPERIMENTS]
     return {e.id: e for e in found}
 
 

@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from mlsandbox.nets import scores
+
 
 def conv_block(inputs: int, outputs: int, kernel: int) -> list[nn.Module]:
     return [nn.Conv2d(inputs, outputs, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(outputs), nn.ReLU()]
@@ -12,8 +14,9 @@ class CNN(nn.Module):
     """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling."""
 
     def __init__(self, classes: int, stages: tuple[tuple[tuple[int, int], ...], ...], size: int = 28,
-                 hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0):
+                 hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0, mirror: bool = False):
         super().__init__()
+        self.mirror = mirror
         self.register_buffer("mean", torch.tensor(mean))
         self.register_buffer("std", torch.tensor(std))
         layers: list[nn.Module] = []
@@ -31,4 +34,4 @@ class CNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features((x - self.mean) / self.std))
+        return scores(lambda x: self.classifier(self.features((x - self.mean) / self.std)), x, self.mirror, self.training)

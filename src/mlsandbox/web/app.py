@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from mlsandbox import experiments, imaging, runtime
+import numpy as np
+
+from mlsandbox import assets, experiments, imaging, runtime
 from mlsandbox.experiments import Experiment
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -158,6 +160,28 @@ async def predict(
         input=model_input.round(3).tolist() if show_input else None,
         milliseconds=round((time.perf_counter() - started) * 1000, 3),
     )
+
+
+@app.get("/api/experiments/{experiment_id}/examples", response_class=Response,
+         responses={200: {"content": {"image/png": {}}, "description": "the drawings side by side"}})
+def examples(
+    experiment_id: str,
+    label: str = Query(..., max_length=200, description="one of the experiment's labels"),
+    count: int = Query(6, ge=1, le=24, description="how many examples"),
+) -> Response:
+    """A PNG strip of training examples of one label: what the model learned that label from."""
+    experiment = experiment_or_404(experiment_id)
+    if experiment.examples is None:
+        raise HTTPException(404, f"{experiment.id} has no training examples to show.")
+    if label not in experiment.labels:
+        raise HTTPException(404, f"{experiment.id} has no label {label!r}; GET /api/experiments/{experiment.id} "
+                            "lists its labels.")
+    try:
+        chosen = experiment.examples(label, count)
+    except assets.AssetError as e:
+        raise HTTPException(503, str(e)) from None
+    return Response(imaging.to_png(np.hstack(list(chosen))), media_type="image/png",
+                    headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def read_body(request: Request) -> bytes:

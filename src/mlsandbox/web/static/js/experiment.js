@@ -6,6 +6,7 @@ import { modelCard } from "./components/model-card.js";
 // Demo kind -> module exporting mount(element, { experiment, members }).
 const DEMOS = {
   draw: () => import("./demos/draw.js"),
+  sketch: () => import("./demos/sketch.js"),
 };
 
 async function main() {

@@ -4,6 +4,10 @@
 //   pad.onChange(async (blob) => { ... });  // a 280x280 PNG while drawing, or null once cleared
 //   pad.clear(); await pad.toBlob();
 //
+// With { fitStrokes: n }, the PNG is not the canvas but the strokes redrawn to fill it, with a line
+// 1/n of the drawing's longer side wide: however big or small the person drew, scaled down to n
+// pixels the lines are one pixel wide, as in datasets rendered from pen strokes (Quick, Draw!).
+//
 // Listeners are called at most every INTERVAL_MS and never while the previous call's promise is
 // pending; the last change (pointerup, Clear) is always delivered. While a change waits or is being
 // handled, the pad's element has data-busy="true".
@@ -12,7 +16,7 @@ const EXPORT_SIDE = 280;
 const INTERVAL_MS = 150;
 const STROKE_PER_SIDE = 1 / 14;
 
-export function createDrawPad(root, { hint = "Draw here with a mouse, a finger or a pen." } = {}) {
+export function createDrawPad(root, { hint = "Draw here with a mouse, a finger or a pen.", fitStrokes = 0 } = {}) {
   root.classList.add("draw-pad");
   const canvas = document.createElement("canvas");
   canvas.dataset.testid = "canvas";
@@ -31,6 +35,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
   let empty = true;
   let pointer = null; // id of the pointer drawing now
   let last = null; // its previous point, in canvas pixels
+  let strokes = []; // every stroke as a list of [x, y] points, in units of the canvas side
 
   function paper() {
     ctx.fillStyle = "#fff";
@@ -78,6 +83,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
     canvas.setPointerCapture(event.pointerId);
     pointer = event.pointerId;
     last = at(event);
+    strokes.push([last.map((v) => v / canvas.width)]);
     line(last, last); // a tap leaves a dot
     changed();
   });
@@ -89,6 +95,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
       const point = at(e);
       line(last, point);
       last = point;
+      strokes.at(-1).push(point.map((v) => v / canvas.width));
     }
     changed();
   });
@@ -105,9 +112,34 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
     const out = document.createElement("canvas");
     out.width = out.height = EXPORT_SIDE;
     const c = out.getContext("2d");
-    c.imageSmoothingQuality = "high";
-    c.drawImage(canvas, 0, 0, EXPORT_SIDE, EXPORT_SIDE);
+    if (fitStrokes) {
+      redraw(c, EXPORT_SIDE, EXPORT_SIDE / fitStrokes);
+    } else {
+      c.imageSmoothingQuality = "high";
+      c.drawImage(canvas, 0, 0, EXPORT_SIDE, EXPORT_SIDE);
+    }
     return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+  }
+
+  // The strokes, scaled and centred so the drawing (lines included) fills a side x side square.
+  function redraw(c, side, width) {
+    const points = strokes.flat();
+    const [xs, ys] = [points.map((p) => p[0]), points.map((p) => p[1])];
+    const [left, top] = [Math.min(...xs), Math.min(...ys)];
+    const [w, h] = [Math.max(...xs) - left, Math.max(...ys) - top];
+    const scale = (side - width) / Math.max(w, h, 1e-6);
+    const [dx, dy] = [(side - w * scale) / 2 - left * scale, (side - h * scale) / 2 - top * scale];
+    c.fillStyle = "#fff";
+    c.fillRect(0, 0, side, side);
+    c.strokeStyle = c.fillStyle = "#000";
+    c.lineWidth = width;
+    c.lineCap = c.lineJoin = "round";
+    for (const stroke of strokes) {
+      c.beginPath();
+      stroke.forEach(([x, y], i) => (i ? c.lineTo : c.moveTo).call(c, x * scale + dx, y * scale + dy));
+      if (stroke.length === 1) c.lineTo(stroke[0][0] * scale + dx + 0.01, stroke[0][1] * scale + dy);
+      c.stroke();
+    }
   }
 
   async function deliver() {
@@ -119,6 +151,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
   function clear() {
     paper();
     empty = true;
+    strokes = [];
     changed();
   }
   clearButton.addEventListener("click", clear);

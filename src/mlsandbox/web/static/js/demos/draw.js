@@ -5,21 +5,30 @@ import { createPrediction } from "../components/prediction.js";
 import { h, showMessage } from "../dom.js";
 
 export function mount(root, { experiment, members }) {
+  guessWhileDrawing(root, { experiment, members, hint: "Draw one digit, 0 to 9, with a mouse, a finger or a pen." });
+}
+
+// A pad and a prediction per trained model, refreshed as the person draws. Options go to the pad
+// (hint, fitStrokes) and to each prediction (top); onGuess(id, prediction or null) sees every answer.
+export function guessWhileDrawing(root, { experiment, members, hint, fitStrokes = 0, top = 0, onGuess = () => {} }) {
   const padElement = h("div");
   const results = h("div", { class: "predictions", "data-testid": "predictions" });
   root.append(h("div", { class: "draw-demo" }, padElement, results));
 
-  const pad = createDrawPad(padElement, { hint: "Draw one digit, 0 to 9, with a mouse, a finger or a pen." });
+  const pad = createDrawPad(padElement, { hint, fitStrokes });
   const trained = members.filter((m) => m.trained);
   const views = new Map(members.map((m) => {
     const element = h("section");
     results.append(element);
-    return [m.id, createPrediction(element, m, { current: m.id === experiment.id })];
+    return [m.id, createPrediction(element, m, { current: m.id === experiment.id, top })];
   }));
+  const query = top ? `?show_input=true&top=${top}` : "?show_input=true";
 
   async function guess(m, blob) {
     try {
-      views.get(m.id).show(await postImage(`/api/experiments/${encodeURIComponent(m.id)}/predict?show_input=true`, blob));
+      const prediction = await postImage(`/api/experiments/${encodeURIComponent(m.id)}/predict${query}`, blob);
+      views.get(m.id).show(prediction);
+      onGuess(m.id, prediction);
     } catch (error) {
       views.get(m.id).reset();
       return error.message;
@@ -29,6 +38,7 @@ export function mount(root, { experiment, members }) {
   pad.onChange(async (blob) => {
     if (!blob) {
       views.forEach((view) => view.reset());
+      members.forEach((m) => onGuess(m.id, null));
       showMessage("");
       return;
     }
@@ -37,4 +47,5 @@ export function mount(root, { experiment, members }) {
   });
 
   if (!trained.length) showMessage("No model of this family is trained yet, so nothing can guess your drawing.");
+  return pad;
 }

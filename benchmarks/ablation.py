@@ -1,0 +1,69 @@
+"""What each choice of a training recipe buys: train again with one choice taken out at a time.
+
+    .venv/bin/python benchmarks/ablation.py sketch_cnn [--epochs 8]
+
+Every variant trains with the same data, seed and number of epochs (shorter than the shipped recipe,
+so the whole table costs about as much as one full run) and is scored on the validation split; the
+test split stays untouched for the shipped model. Writes benchmarks/results/ablation_<id>.json after
+each variant, which the experiment's notebook shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from mlsandbox import evaluation, experiments, machine, train
+
+RESULTS = Path(__file__).resolve().parent / "results"
+AFFINE = dict(rotate_degrees=0.0, shift=0.0, scale=(1.0, 1.0))
+VARIANTS = {
+    "the recipe": {},
+    "no mirrored drawings": dict(flip=False),
+    "no thicker strokes": dict(thicken=0.0),
+    "no rotation, shift or zoom": AFFINE,
+    "no augmentation at all": dict(flip=False, thicken=0.0, elastic=0.0, **AFFINE),
+    "no label smoothing or weight averaging": dict(label_smoothing=0.0, ema=0.0),
+}
+
+
+def validation_scores(model: torch.nn.Module, split) -> dict:
+    with torch.no_grad():
+        logits = model.eval().cpu()(train.as_tensor(split.x_val))
+    probabilities = torch.softmax(logits, 1).numpy()
+    return {"val_accuracy": float((probabilities.argmax(1) == split.y_val).mean()),
+            "val_top3_accuracy": evaluation.top_k_accuracy(probabilities, split.y_val, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("id", help="an experiment id, e.g. sketch_cnn")
+    parser.add_argument("--epochs", type=int, default=8, help="epochs for every variant (default 8)")
+    args = parser.parse_args(argv)
+    experiment = experiments.get(args.id)
+    split = experiment.load_data()
+    out = RESULTS / f"ablation_{experiment.id}.json"
+    report = {"id": experiment.id, "epochs": args.epochs, "split": split.sizes(), "machine": machine.describe(),
+              "command": f"python benchmarks/ablation.py {experiment.id} --epochs {args.epochs}", "variants": []}
+    for name, changes in VARIANTS.items():
+        recipe = dataclasses.replace(experiment.recipe, epochs=args.epochs, **changes)
+        result = train.fit(experiment, split, recipe)
+        report["variants"].append({"variant": name, "changes": {k: list(v) if isinstance(v, tuple) else v
+                                                                for k, v in changes.items()},
+                                   **validation_scores(result.model, split), "best_epoch": result.best_epoch,
+                                   "seconds": round(result.seconds, 1)})
+        RESULTS.mkdir(exist_ok=True)
+        partial = out.with_suffix(".partial")
+        partial.write_text(json.dumps(report, indent=2) + "\n")
+        partial.replace(out)
+        print(f"{name}: {report['variants'][-1]}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

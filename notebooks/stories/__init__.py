@@ -1,0 +1,44 @@
+"""The notebooks' cells, one module per experiment family; build.py turns them into .ipynb files."""
+
+import textwrap
+
+import nbformat
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip())
+
+
+def code(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(textwrap.dedent(text).strip())
+
+
+def running_and_setup(experiment_id: str, everything: str, things: str, imports: str) -> list[nbformat.NotebookNode]:
+    """The cells every notebook opens with: how to run it (in full or fast), and its imports."""
+    return [
+        md(f"""
+            **Running it.** As it stands the notebook is the real run: {everything} and
+            the whole recipe, which takes a while on a CPU, and the exported model replaces the one in
+            `src/mlsandbox/artifacts/` that the demo serves. For a quick look, start Jupyter with
+            `MLSANDBOX_FAST=1` in the environment: then it trains for one epoch on 2,000 {things} and
+            writes its files to a scratch directory, leaving the committed model alone. From the
+            command line, `python notebooks/build.py --execute --fast` runs it that way.
+
+            ## Setup
+
+            Everything here comes from the `mlsandbox` package; the notebook only calls it and shows
+            the results, so what you read is exactly what the command line and the web page run.
+        """),
+        code(f"""
+            {imports}
+
+            # mlsandbox.plots draws for files; show the figures here instead
+            %matplotlib inline
+
+            experiment = experiments.get("{experiment_id}")
+            FAST = train.fast_mode()
+            print(experiment.title)
+            print(experiment.summary)
+            print("Fast mode: a small subset and one epoch." if FAST else "Full run: all the data, the whole recipe.")
+        """),
+    ]

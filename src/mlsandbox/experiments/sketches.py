@@ -1,0 +1,63 @@
+"""Sketch recognition on Quick, Draw!: 345 categories from 100 drawings each, an MLP and a CNN.
+
+With 70 training drawings per category, accuracy has to come from augmentation (thicker and thinner
+strokes, mirror images, rotations, shifts and zooms) and regularisation (weight decay, dropout, label
+smoothing, a moving average of the weights). The notebooks show what each choice bought.
+"""
+
+from mlsandbox import imaging
+from mlsandbox.data import quickdraw
+from mlsandbox.experiments import Experiment, Recipe
+
+SKETCH_MEAN, SKETCH_STD = 0.115, 0.28  # of the training bitmaps, centred in 32x32
+SIZE = imaging.SKETCH_SIZE
+
+
+def build_mlp():
+    from mlsandbox.nets.mlp import MLP
+
+    return MLP(SIZE * SIZE, len(quickdraw.LABELS), hidden=(1024, 1024), dropout=0.4, mean=SKETCH_MEAN, std=SKETCH_STD,
+               mirror=True)
+
+
+def build_cnn():
+    from mlsandbox.nets.cnn import CNN
+
+    return CNN(len(quickdraw.LABELS), stages=(((32, 3), (32, 3)), ((64, 3), (64, 3)), ((128, 3), (128, 3))), size=SIZE,
+               hidden=512, dropout=0.4, mean=SKETCH_MEAN, std=SKETCH_STD, mirror=True)
+
+
+# A drawing is recognisable mirrored (no category is defined by which way it faces), rotated a
+# little, moved, zoomed, and drawn with a thicker pen.
+TRAINING = dict(batch_size=128, label_smoothing=0.1, rotate_degrees=12, shift=0.08, scale=(0.8, 1.05), flip=True,
+                thicken=1.0, warmup=0.1, ema=0.999)
+
+COMMON = dict(
+    family="sketches",
+    demo="sketch",
+    labels=quickdraw.LABELS,
+    assets=quickdraw.ASSETS,
+    load_data=quickdraw.load,
+    examples=quickdraw.training_drawings,
+    prepare_ink=imaging.sketch,
+    input_size=(SIZE, SIZE),
+)
+
+EXPERIMENTS = (
+    Experiment(
+        id="sketch_mlp",
+        title="Sketches: multilayer perceptron",
+        summary="Draw one of 345 things; a fully connected network guesses what it is.",
+        build_net=build_mlp,
+        recipe=Recipe(epochs=40, learning_rate=1e-3, weight_decay=0.05, **TRAINING),
+        **COMMON,
+    ),
+    Experiment(
+        id="sketch_cnn",
+        title="Sketches: convolutional network",
+        summary="Draw one of 345 things; a convolutional network guesses what it is while you draw.",
+        build_net=build_cnn,
+        recipe=Recipe(epochs=30, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
+        **COMMON,
+    ),
+)
