@@ -6,7 +6,6 @@ import io
 import httpx
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from mlsandbox import assets, evaluation, experiments, imaging
@@ -56,11 +55,13 @@ def test_dataset_bitmaps_are_centred_and_preparing_them_again_changes_nothing(sk
 
 @pytest.mark.parametrize("scale, offset", [(4, (0, 0)), (8, (-20, 15)), (2, (90, -80))])
 def test_a_bigger_smaller_or_off_centre_drawing_prepares_like_the_bitmap(sketch_split, scale, offset):
-    """A person's drawing arrives at any size and place; with lines drawn at the matching width it
-    becomes nearly the dataset's bitmap."""
-    bitmap = sketch_split.x_test[7]
-    big = imaging.sketch(imaging.to_ink(imaging.decode(canvas_png(bitmap, scale=scale, offset=offset))))
-    assert np.corrcoef(big.ravel(), bitmap.ravel())[0, 1] > 0.85
+    """A person's drawing arrives at any size and place; it becomes nearly the dataset's bitmap (two
+    different drawings correlate at about 0.13)."""
+    similarity = []
+    for bitmap in sketch_split.x_test[:50]:
+        drawn = imaging.sketch(imaging.to_ink(imaging.decode(canvas_png(bitmap, scale=scale, offset=offset))))
+        similarity.append(np.corrcoef(drawn.ravel(), bitmap.ravel())[0, 1])
+    assert np.mean(similarity) > 0.85 and min(similarity) > 0.7
 
 
 def test_an_empty_drawing_is_refused():
@@ -111,12 +112,15 @@ def test_bad_example_requests_get_a_clear_4xx(api, params, status, words):
 
 
 def test_examples_without_the_dataset_say_how_to_fetch_it(tmp_path, monkeypatch):
+    from fastapi import HTTPException
+
     from mlsandbox.web import app
 
     monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "empty-cache"))
-    with TestClient(app.app) as client:
-        response = client.get("/api/experiments/sketch_mlp/examples", params={"label": "cat"})
-        assert client.get("/api/experiments/digits_cnn/examples", params={"label": "3"}).status_code == 404
-    assert response.status_code == 503
-    assert "mlsandbox fetch" in response.json()["detail"]
+    with pytest.raises(HTTPException) as refused:
+        app.examples("sketch_mlp", label="cat", count=6)
+    assert refused.value.status_code == 503 and "mlsandbox fetch" in refused.value.detail
     assert not (tmp_path / "empty-cache").exists()  # nothing was fetched while serving
+    with pytest.raises(HTTPException) as none:
+        app.examples("digits_cnn", label="3", count=6)
+    assert none.value.status_code == 404 and "no training examples" in none.value.detail
