@@ -10,9 +10,11 @@ import pytest
 from mlsandbox.drawings import canvas_png
 from mlsandbox import experiments
 
-# Floors that catch a regression of the committed models. The issue's targets (MLP >= 0.988, CNN >= 0.996)
-# are checked and reported by benchmarks/run.py; the CNN's stands at 0.9958 (see its card).
-ACCURACY_FLOOR = {"digits_mlp": 0.988, "digits_cnn": 0.995}
+# Floors that catch a regression of the committed models (top-1, and top-3 where the issue sets one). The
+# issue's targets are checked and reported by benchmarks/run.py; digits_cnn's stands at 0.9958 against
+# 0.996 (see its card).
+ACCURACY_FLOOR = {"digits_mlp": 0.988, "digits_cnn": 0.995, "sketch_mlp": 0.30, "sketch_cnn": 0.52}
+TOP3_FLOOR = {"sketch_cnn": 0.72}
 
 
 def mlsandbox(*args, env=None) -> subprocess.CompletedProcess:
@@ -48,10 +50,12 @@ def test_evaluate_measures_the_committed_model_on_the_test_split(experiment_id):
     result = mlsandbox("evaluate", experiment_id, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["split"] == "test" and report["test_examples"] == 10_000
-    assert report["accuracy"] >= ACCURACY_FLOOR[experiment_id]
     card = experiments.get(experiment_id).card()
-    assert report["accuracy"] == pytest.approx(card["metrics"]["accuracy"], abs=1e-9), "the card is out of date"
+    assert report["split"] == "test" and report["test_examples"] == card["split"]["test"]
+    assert report["accuracy"] >= ACCURACY_FLOOR[experiment_id]
+    assert report["top3_accuracy"] >= TOP3_FLOOR.get(experiment_id, report["accuracy"])
+    for metric in ("accuracy", "top3_accuracy"):
+        assert report[metric] == pytest.approx(card["metrics"][metric], abs=1e-9), "the card is out of date"
 
 
 def test_predict_prints_one_ranked_json_line_per_file(drawings):

@@ -56,7 +56,7 @@ MLP = dict(
         """),
         code("""
             first = next(layer for layer in result.model.layers if isinstance(layer, torch.nn.Linear))
-            side = int(first.in_features ** 0.5)
+            side = experiment.input_size[0]
             weights = first.weight.detach().cpu().numpy().reshape(-1, side, side)[:32]
             strongest = np.abs(weights).max()
             plots.gallery(weights, [f"unit {i}" for i in range(len(weights))], columns=16,

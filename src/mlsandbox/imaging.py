@@ -101,9 +101,9 @@ def sketch(ink: np.ndarray, box: int = SKETCH_BOX, size: int = SKETCH_SIZE) -> n
     """Normalise a drawing the way Quick, Draw! bitmaps are made, then centre it: crop to the ink, scale
     its longer side to box pixels keeping the aspect ratio (anti-aliased), centre in size x size.
 
-    A Quick, Draw! bitmap already fills 28 pixels, so for the dataset this only centres it, and applying
-    it twice changes nothing. Drawings from the page arrive with strokes about box/28 of a pixel wide
-    at this scale, like the dataset's."""
+    A Quick, Draw! bitmap already fills 28 pixels, so for the dataset this only centres it (and applying
+    it twice changes next to nothing). The page redraws a person's strokes with lines 1/28 of the
+    drawing's size wide, so at this scale they are one pixel wide, like the dataset's."""
     ink = np.where(ink > SKETCH_FLOOR, ink, 0.0).astype(np.float32)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:

@@ -7,17 +7,13 @@ from mlsandbox.nets import scores
 
 
 class MLP(nn.Module):
-    """pool > 1 first averages pool x pool blocks of pixels: a coarser, blurrier image, on which a
-    drawing moved by a pixel or two still gives nearly the same inputs."""
-
     def __init__(self, inputs: int, classes: int, hidden: tuple[int, ...] = (1024, 1024), dropout: float = 0.2,
-                 mean: float = 0.0, std: float = 1.0, mirror: bool = False, pool: int = 1):
+                 mean: float = 0.0, std: float = 1.0, mirror: bool = False):
         super().__init__()
         self.mirror = mirror
         self.register_buffer("mean", torch.tensor(mean))
         self.register_buffer("std", torch.tensor(std))
-        layers: list[nn.Module] = [nn.AvgPool2d(pool), nn.Flatten()] if pool > 1 else [nn.Flatten()]
-        inputs //= pool * pool
+        layers: list[nn.Module] = [nn.Flatten()]
         for size in hidden:
             layers += [nn.Linear(inputs, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
             inputs = size

@@ -10,12 +10,11 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-
-import numpy as np
 
 from mlsandbox import assets, experiments, imaging, runtime
 from mlsandbox.experiments import Experiment
