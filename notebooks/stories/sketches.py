@@ -69,8 +69,9 @@ MLP = dict(
 
         * **Compare with the CNN** in `sketch_cnn.ipynb`: which categories does the MLP get that the CNN
           misses? (Few: sliding filters suit drawings much better.)
-        * **Take out one choice at a time** with `python benchmarks/ablation.py sketch_mlp` and see the
-          table above change, or try your own: a wider layer, more dropout, no weight decay.
+        * **Run the ablation at full length**: `python benchmarks/ablation.py sketch_mlp --epochs 80`
+          (about six times this notebook's training) says what each choice buys in a real run, not
+          only in a short one. Or try your own: a wider layer, more dropout, no weight decay.
         * **Play in the demo** (`mlsandbox serve`): press "Draw this" and try to get a category past it
           in 20 seconds; the training drawings beside its guess show what it expects.
     """,
@@ -133,8 +134,10 @@ CNN = dict(
         ## What to try next
 
         * **Compare with the MLP** in `sketch_mlp.ipynb`: same data, same recipe, how far apart?
-        * **Take out one choice at a time** with `python benchmarks/ablation.py sketch_cnn` and see the
-          table above change, or try your own: wider stages, a longer run, stronger warps.
+        * **Run the ablation at full length**: `python benchmarks/ablation.py sketch_cnn --epochs 30`
+          (about six times this notebook's training, some hours on a CPU) says what thicker strokes and
+          the warps buy in a real run, not only in a short one. Or try your own: wider stages, a longer
+          run, weaker or stronger warps.
         * **Look at the worst categories** above and draw them in the demo (`mlsandbox serve`): are they
           hard for people too, or only for a network trained on 70 examples?
         * **Press "Draw this"** in the demo and try to get a category past the network in 20 seconds.
@@ -246,9 +249,17 @@ def cells(experiment_id: str) -> list:
             ## What each choice bought
 
             `benchmarks/ablation.py` trains the network again with one choice taken out at a time, with
-            the same data and seed and a shorter schedule, and scores each on the validation drawings
-            (the test drawings stay untouched). The differences are what each choice is worth; a few
-            tenths of a percent either way is noise, since the validation set is 3,450 drawings.
+            the same data and seed and a fifth of the recipe's epochs, and scores each on the validation
+            drawings (the test drawings stay untouched). A difference of a percent or so either way is
+            noise: the validation set is 3,450 drawings.
+
+            Read the table with its short schedule in mind. Augmentation makes every training drawing
+            harder, so in a short run, before the network has even learned the plain drawings, it can
+            cost accuracy; it pays back in a long run, once the network would otherwise start to
+            memorise. Where a row beats the recipe here, the choice it removes costs more than it buys
+            in a short run, and only a full-length run of that row would tell whether it pays back in
+            the long one (the curves of the full run, further down, show training accuracy climbing
+            past validation accuracy: that is where memorising begins).
         """),
         code("""
             ablation_file = Path("..") / "benchmarks" / "results" / f"ablation_{experiment.id}.json"

@@ -1,6 +1,6 @@
 """Sketch recognition on Quick, Draw!: 345 categories from 100 drawings each, an MLP and a CNN.
 
-With 70 training drawings per category, accuracy has to come from augmentation (thicker strokes,
+With 70 training drawings per category, the recipe leans on augmentation (thicker strokes,
 mirror images, rotations, shifts and zooms) and regularisation (weight decay, dropout, label
 smoothing, a moving average of the weights). The notebooks show what each choice bought. Since a
 mirrored drawing keeps its category, both networks also judge a drawing and its mirror image together.
