@@ -1,11 +1,12 @@
 """What each choice of a training recipe buys: train again with one choice taken out at a time.
 
-    .venv/bin/python benchmarks/ablation.py sketch_cnn [--epochs N]
+    .venv/bin/python benchmarks/ablation.py sketch_cnn [--epochs N] [--only VARIANT ...]
 
 Every variant trains with the same data, seed and number of epochs (by default a fifth of the shipped
 recipe's, so the six cost about as much as one full run) and is scored on the validation split; the
 test split stays untouched for the shipped model. Writes benchmarks/results/ablation_<id>.json after
-each variant, which the experiment's notebook shows.
+each variant, which the experiment's notebook shows; with --only or a chosen --epochs, to
+ablation_<id>_<N>epochs.json instead, leaving the notebook's table alone.
 """
 
 from __future__ import annotations
@@ -44,15 +45,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("id", help="an experiment id, e.g. sketch_cnn")
     parser.add_argument("--epochs", type=int, help="epochs for every variant (default: a fifth of the recipe's)")
+    parser.add_argument("--only", nargs="+", choices=VARIANTS, metavar="VARIANT", help="some of: " + "; ".join(VARIANTS))
     args = parser.parse_args(argv)
     experiment = experiments.get(args.id)
-    args.epochs = args.epochs or max(1, round(experiment.recipe.epochs / 5))
+    default = max(1, round(experiment.recipe.epochs / 5))
+    epochs = args.epochs or default
     split = experiment.load_data()
-    out = RESULTS / f"ablation_{experiment.id}.json"
-    report = {"id": experiment.id, "epochs": args.epochs, "split": split.sizes(), "machine": machine.describe(),
-              "command": f"python benchmarks/ablation.py {experiment.id} --epochs {args.epochs}", "variants": []}
-    for name, changes in VARIANTS.items():
-        recipe = dataclasses.replace(experiment.recipe, epochs=args.epochs, **changes)
+    chosen = {name: VARIANTS[name] for name in args.only or VARIANTS}
+    out = RESULTS / (f"ablation_{experiment.id}.json" if epochs == default and not args.only
+                     else f"ablation_{experiment.id}_{epochs}epochs.json")
+    command = f"python benchmarks/ablation.py {experiment.id} --epochs {epochs}"
+    if args.only:
+        command += " --only " + " ".join(f"'{name}'" for name in chosen)
+    report = {"id": experiment.id, "epochs": epochs, "split": split.sizes(), "machine": machine.describe(),
+              "command": command, "variants": []}
+    for name, changes in chosen.items():
+        recipe = dataclasses.replace(experiment.recipe, epochs=epochs, **changes)
         result = train.fit(experiment, split, recipe)
         report["variants"].append({"variant": name, "changes": {k: list(v) if isinstance(v, tuple) else v
                                                                 for k, v in changes.items()},
