@@ -30,6 +30,7 @@ function createChallenge(experiment) {
   const startListeners = [];
   let deadline = 0;
   let timer = null;
+  let lastGuess = null;
 
   function finish(state, text) {
     clearInterval(timer);
@@ -39,15 +40,14 @@ function createChallenge(experiment) {
     start.textContent = "Another one";
   }
 
-  function tick(last) {
+  function tick() {
     const left = Math.max(0, deadline - performance.now()) / 1000;
     clock.textContent = `${Math.ceil(left)} s left`;
     if (left > 0) return;
-    const guessed = last ? ` Its last guess was ${last.label}.` : " Nothing was drawn.";
+    const guessed = lastGuess ? ` Its last guess was ${lastGuess.label}.` : " Nothing was drawn.";
     finish("missed", `Time is up: the model did not see ${target.textContent}.${guessed}`);
   }
 
-  let lastGuess = null;
   start.addEventListener("click", () => {
     const labels = experiment.labels;
     target.textContent = labels[Math.floor(Math.random() * labels.length)];
@@ -57,8 +57,8 @@ function createChallenge(experiment) {
     element.dataset.state = "running";
     status.textContent = "Draw it! The model is watching.";
     clearInterval(timer);
-    timer = setInterval(() => tick(lastGuess), 250);
-    tick(null);
+    timer = setInterval(tick, 250);
+    tick();
   });
 
   function check(prediction) {
