@@ -16,8 +16,8 @@ def build_mlp():
 def build_cnn():
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(10, stages=(((32, 3),), ((64, 3),), ((128, 3),)), hidden=128, dropout=0.3, mean=MNIST_MEAN,
-               std=MNIST_STD)
+    return CNN(10, stages=(((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3))), hidden=128, dropout=0.3,
+               mean=MNIST_MEAN, std=MNIST_STD)
 
 
 # Both networks train the same way: small random rotations, shifts and zooms, label smoothing, and a
