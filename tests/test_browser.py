@@ -221,3 +221,39 @@ def test_api_errors_are_shown_to_the_person(page, live_server, digits_cnn):
     page.unroute("**/api/experiments/*/predict*")
     draw(page, canvas, [[(10, 4), (10, 24)]])
     expect(page.get_by_test_id("message")).to_be_hidden()
+
+
+def test_a_model_that_fails_its_check_is_explained_and_the_other_still_guesses(page, tmp_path):
+    """digits_cnn's file swapped for another model: the home page and the demo say why and how to fix it."""
+    import shutil
+
+    from conftest import free_port, start_server, wait_until_up
+
+    for experiment_id in ("digits_mlp", "digits_cnn"):
+        shutil.copytree(experiments.PACKAGE_ARTIFACTS / experiment_id, tmp_path / experiment_id)
+    shutil.copyfile(tmp_path / "digits_mlp" / "model.onnx", tmp_path / "digits_cnn" / "model.onnx")
+    port = free_port()
+    process = start_server(port, env={experiments.ARTIFACTS_ENV: str(tmp_path)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        page.goto(url)
+        expect(page.get_by_test_id("experiment-digits_cnn")).to_contain_text("not the model the card describes")
+        expect(page.get_by_test_id("experiment-digits_mlp")).to_contain_text("test accuracy")
+        canvas = open_experiment(page, url, "digits_cnn")
+        expect(page.locator(".untrained")).to_contain_text("git checkout")
+        draw(page, canvas, [[(14, 4), (14, 24)]])
+        expect(page.get_by_test_id("label-digits_mlp")).to_have_text("1")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/", *[f"/experiments/{e}" for e in experiments.REGISTRY]])
+def test_no_page_prints_null_or_undefined(page, live_server, path):
+    """Absent values must be left out, not printed as the words JavaScript gives them."""
+    page.goto(f"{live_server}{path}")
+    busy = page.get_by_test_id("experiments") if path == "/" else page.locator("main")
+    expect(busy).to_have_attribute("aria-busy", "false")
+    words = set(page.locator("body").inner_text().split())
+    assert not words & {"null", "undefined", "NaN", "[object"}, words & {"null", "undefined", "NaN", "[object"}

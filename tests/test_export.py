@@ -51,3 +51,58 @@ def test_probabilities_are_a_distribution(test_digits):
         experiments.get("digits_cnn"), test_digits[0][:50]))
     assert p.shape == (50, 10)
     assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
+
+
+def test_an_interrupted_export_leaves_the_old_model_serving(tmp_path, monkeypatch, mnist_split):
+    """Ctrl-C while the new artifacts are being written: the old folder is untouched and still loads."""
+    import shutil
+
+    import torch
+
+    from mlsandbox import export, plots, runtime, train
+
+    monkeypatch.setenv(experiments.ARTIFACTS_ENV, str(tmp_path))
+    experiment = experiments.get("digits_mlp")
+    shutil.copytree(experiments.PACKAGE_ARTIFACTS / experiment.id, experiment.artifact_dir)
+    before = {p.name: p.read_bytes() for p in experiment.artifact_dir.iterdir()}
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "confusion", interrupt)  # the last file written before the swap
+    torch.manual_seed(0)
+    result = train.Result(model=experiment.build_net().eval(), recipe=experiment.recipe,
+                          history=[{"epoch": 1, "train_loss": 2.3, "train_accuracy": 0.1, "val_loss": 2.3,
+                                   "val_accuracy": 0.1}], best_epoch=1)
+    with pytest.raises(KeyboardInterrupt):
+        export.export(experiment, mnist_split.subset(100), result, command="test")
+    assert {p.name: p.read_bytes() for p in experiment.artifact_dir.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == [experiment.id]  # no half-written folder left behind
+    runtime.Classifier(experiment)  # loads, and matches its card
+
+
+def test_a_swap_interrupted_between_its_two_renames_puts_the_old_folder_back(tmp_path, monkeypatch):
+    import os
+
+    from mlsandbox import export
+
+    old, new = tmp_path / "model", tmp_path / "staging"
+    old.mkdir()
+    (old / "model.onnx").write_text("old")
+    new.mkdir()
+    (new / "model.onnx").write_text("new")
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(src)
+        if len(calls) == 2:  # after the old folder was moved aside
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        export.replace_directory(new, old)
+    assert (old / "model.onnx").read_text() == "old"
+    monkeypatch.setattr(export.os, "replace", real_replace)
+    export.replace_directory(new, old)
+    assert (old / "model.onnx").read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -61,7 +61,8 @@ def cmd_evaluate(args) -> int:
     experiment = experiments.get(args.id)
     split = experiment.load_data()
     metrics, _ = evaluation.evaluate(experiment, split.x_test, split.y_test)
-    report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path)}
+    report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path),
+              "sha256": assets.sha256_of(experiment.model_path)}  # evaluate checked it against the card
     if args.json:
         print(json.dumps(report))
     else:
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelMissing) as e:
+    except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelUnavailable) as e:
         print(f"mlsandbox: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

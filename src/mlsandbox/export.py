@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import warnings
 from pathlib import Path
@@ -96,8 +97,30 @@ def export(experiment: Experiment, split: Split, result: Result, command: str) -
         plots.confusion(confusion, experiment.labels, staging / "confusion.png",
                         title=f"{experiment.title}: test set")
         staging.chmod(0o755)  # temporary directories are private; artifacts are for every user to read
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        replace_directory(staging, out)
         staging.mkdir()  # TemporaryDirectory cleans up the name it made
     return card
+
+
+def replace_directory(new: Path, old: Path) -> None:
+    """Put the complete folder new where old is. Old is moved aside, not deleted, until new is in place,
+    and an interruption during the two renames (Ctrl-C, SIGTERM) puts it back: the old model keeps serving."""
+    aside = old.with_name(f".{old.name}-previous")
+    if aside.exists():
+        shutil.rmtree(aside)
+    held = {signal.SIGINT, signal.SIGTERM}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        if old.exists():
+            os.replace(old, aside)
+        try:
+            os.replace(new, old)
+        except BaseException:
+            if aside.exists():
+                os.replace(aside, old)
+            raise
+    finally:
+        if blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    if aside.exists():
+        shutil.rmtree(aside)

@@ -8,25 +8,50 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from mlsandbox.assets import sha256_of
 from mlsandbox.experiments import Experiment
 
 
-class ModelMissing(RuntimeError):
-    pass
+class ModelUnavailable(RuntimeError):
+    """An experiment's model cannot be served; the message says how to fix it."""
+
+
+def open_session(experiment: Experiment, path: Path | None = None, threads: int = 1) -> tuple[ort.InferenceSession, str]:
+    """An ONNX Runtime session and the sha256 of the file it was read from.
+
+    The committed model (path None) must match the sha256 in its card, so that what is served is what
+    the card describes; an explicit path (a model being exported) is read as it is."""
+    checked = path is None
+    path = path or experiment.model_path
+    if not path.is_file():
+        raise ModelUnavailable(f"{experiment.id} has no trained model at {path}: run `mlsandbox train {experiment.id}`.")
+    sha256 = sha256_of(path)
+    if checked:
+        card = experiment.card()
+        expected = (card or {}).get("model", {}).get("sha256")
+        if expected != sha256:
+            found = f"sha256 {expected}" if expected else "no sha256"
+            raise ModelUnavailable(
+                f"{experiment.id}: {path} has sha256 {sha256} but its card names {found}, so the file is not the "
+                f"model the card describes. Restore both from the repository (`git checkout -- {path.parent}`) or "
+                f"run `mlsandbox train {experiment.id}`.")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # ONNX Runtime raises its own types for unreadable files
+        raise ModelUnavailable(f"{experiment.id}: {path} is not a readable ONNX model ({e}). Restore it from the "
+                               f"repository or run `mlsandbox train {experiment.id}`.") from None
+    return session, sha256
 
 
 class Classifier:
     """A trained classifier: (N, H, W) inputs in 0..1 -> (N, classes) probabilities."""
 
     def __init__(self, experiment: Experiment, path: Path | None = None, threads: int = 1):
-        path = path or experiment.model_path
-        if not path.is_file():
-            raise ModelMissing(f"{experiment.id} has no trained model at {path}: run `mlsandbox train {experiment.id}`.")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
         self.labels = experiment.labels
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session, self.sha256 = open_session(experiment, path, threads)
         self.input_name = self.session.get_inputs()[0].name
 
     def probabilities(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:

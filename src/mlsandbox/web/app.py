@@ -52,7 +52,9 @@ class ExperimentInfo(BaseModel):
     family: str
     demo: str
     labels: list[str]
-    trained: bool
+    trained: bool = Field(description="whether its model is being served")
+    problem: str | None = Field(None, description="why the model is not served, and how to fix it")
+    sha256: str | None = Field(None, description="sha256 of the model file being served, checked against the card")
     accuracy: float | None = Field(None, description="test accuracy from the model card")
     card: dict | None = None
     notebook: str | None = None
@@ -62,9 +64,14 @@ class ExperimentInfo(BaseModel):
 def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     card = e.card()
     notebook = NOTEBOOKS / f"{e.id}.ipynb"
+    try:
+        sha256, problem = runtime.classifier(e).sha256, None
+    except runtime.ModelUnavailable as error:
+        sha256, problem = None, str(error)
     return ExperimentInfo(
         id=e.id, title=e.title, summary=e.summary, family=e.family, demo=e.demo, labels=list(e.labels),
-        trained=e.model_path.is_file(), accuracy=card["metrics"]["accuracy"] if card else None,
+        trained=problem is None, problem=problem, sha256=sha256,
+        accuracy=card["metrics"]["accuracy"] if card else None,
         card=card if with_card else None, notebook=f"/notebooks/{e.id}.ipynb" if notebook.is_file() else None,
         family_members=[m.id for m in experiments.family(e)],
     )
@@ -80,8 +87,10 @@ def experiment_or_404(experiment_id: str) -> Experiment:
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     for e in experiments.REGISTRY.values():  # load the models now, so the first request is fast
-        if e.model_path.is_file():
+        try:
             runtime.classifier(e)
+        except runtime.ModelUnavailable:
+            pass  # that experiment answers 503 with the fix; the others serve
     yield
 
 
@@ -149,7 +158,7 @@ async def predict(
         raise HTTPException(413, str(e)) from None
     except imaging.ImageError as e:
         raise HTTPException(422, str(e)) from None
-    except runtime.ModelMissing as e:
+    except runtime.ModelUnavailable as e:
         raise HTTPException(503, str(e)) from None
     ranked = model.ranked(model_input, top=top)
     return Prediction(

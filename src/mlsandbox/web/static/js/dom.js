@@ -8,6 +8,12 @@ export function h(tag, props = {}, ...children) {
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : value);
   }
+  return appendTo(el, ...children);
+}
+
+// Append children to an element, leaving out the absent ones (null, undefined, false), which
+// Element.append would print as words.
+export function appendTo(el, ...children) {
   el.append(...children.flat(Infinity).filter((c) => c != null && c !== false));
   return el;
 }

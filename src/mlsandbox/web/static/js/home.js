@@ -3,8 +3,8 @@ import { getJSON } from "./api.js";
 import { h, percent, showMessage } from "./dom.js";
 
 function card(experiment) {
-  const accuracy = experiment.accuracy == null
-    ? h("p", { class: "accuracy untrained" }, "not trained yet")
+  const accuracy = !experiment.trained
+    ? h("p", { class: "accuracy untrained" }, experiment.problem)
     : h("p", { class: "accuracy" }, h("strong", {}, percent(experiment.accuracy, 2)), " test accuracy");
   return h("li", {},
     h("a", { class: "card", href: `/experiments/${encodeURIComponent(experiment.id)}`, "data-testid": `experiment-${experiment.id}` },

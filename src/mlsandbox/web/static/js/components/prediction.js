@@ -9,7 +9,7 @@
 import { createBars } from "./bars.js";
 import { createExamples } from "./examples.js";
 import { drawPixels } from "./pixels.js";
-import { h, percent } from "../dom.js";
+import { appendTo, h, percent } from "../dom.js";
 
 export function createPrediction(root, experiment, { current = false, top = 0 } = {}) {
   const label = h("output", { class: top ? "top-label spoken" : "top-label", "data-testid": `label-${experiment.id}` });
@@ -22,11 +22,11 @@ export function createPrediction(root, experiment, { current = false, top = 0 } 
 
   root.classList.add("prediction");
   root.classList.toggle("current", current);
-  root.append(
+  appendTo(root,
     h("h3", {}, experiment.title.replace(/^[^:]*:\s*/, ""), current && h("span", { class: "badge" }, "this page")),
     h("p", { class: "answer" }, top ? h("span", { class: "says" }, "I see") : null, label, confidence),
     top ? runnerUp : null,
-    ...(experiment.trained ? [] : [h("p", { class: "untrained" }, "Not trained yet: ", h("code", {}, `mlsandbox train ${experiment.id}`))]),
+    ...(experiment.trained ? [] : [h("p", { class: "untrained" }, experiment.problem)]),
     chart,
     examples?.element,
     h("figure", { class: "seen-figure" }, seen, h("figcaption", {}, "What the model sees", h("br"), timing)),
