@@ -53,6 +53,8 @@ def markdown(results: dict) -> str:
         f"- artifacts: `{results['artifacts']}`" + (
             f" (fast-mode models: {', '.join(results['fast_models'])})" if results["fast_models"] else ""),
         f"- command: `{results['command']}`",
+        *[f"- `{name}` kept from an earlier run: `{f['measured']['command']}` on {f['measured']['date']}, "
+          f"commit {f['measured']['commit']}" for name, f in results["measures"].items() if "measured" in f],
         "",
         "| Measure | Figure | Value | Target | Result |",
         "|---|---|---:|---|---|",

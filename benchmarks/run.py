@@ -116,7 +116,9 @@ def canvas(quick: bool, batch: int = 1_000) -> tuple[dict, list]:
     return figures, rows
 
 
-# 3. Training seconds until the CNN first reaches 99.0% test accuracy, with its shipped recipe.
+# 3. Training seconds until the CNN reaches 99.0% validation accuracy with its shipped recipe compressed
+#    into two epochs (a budget set beforehand); then the test split is measured once, with the model as it
+#    is at that moment.
 
 class _Stop(Exception):
     pass
@@ -131,46 +133,54 @@ def time_to_99(quick: bool, goal: float = 0.990, every: int = 50, cap_s: float =
     split = split_of(experiment.load_data)
     n = 1_000 if quick else len(split.y_test)
     every, max_steps = (20, 60) if quick else (every, math.inf)
-    # The test images go through the same preprocessing as evaluation.evaluate, once, before the clock.
-    x_test = train.as_tensor(evaluation.prepare_all(experiment, split.x_test[:n]))
-    y_test = torch.from_numpy(split.y_test[:n])
-    steps_per_epoch = math.ceil(len(split.y_train) / experiment.recipe.batch_size)
+    # Validation and test images go through the same preprocessing as evaluation.evaluate, before the clock.
+    prepared = lambda x: train.as_tensor(evaluation.prepare_all(experiment, x))  # noqa: E731
+    x_val, y_val = prepared(split.x_val), torch.from_numpy(split.y_val)
+    recipe = dataclasses.replace(experiment.recipe, epochs=2)
+    steps_per_epoch = math.ceil(len(split.y_train) / recipe.batch_size)
+    total_steps = recipe.epochs * steps_per_epoch
     checks, paused, figures = [], 0.0, {}
 
     def on_step(model, step):
         nonlocal paused
         if step == 1:
             figures["first_step_s"] = round(time.perf_counter() - started, 2)  # set-up plus one step
-        if step % every:
+        if step % every and step != total_steps:
             return
         pause = time.perf_counter()
-        _, test_accuracy = train.evaluate(model, x_test, y_test)  # eval mode; fit sets train mode again
+        _, val_accuracy = train.evaluate(model, x_val, y_val)  # eval mode; fit sets train mode again
         training_s = pause - started - paused
+        checks.append({"step": step, "training_s": round(training_s, 2), "val_accuracy": val_accuracy})
+        last = val_accuracy >= goal or step == total_steps
+        if last:  # the one look at the test split
+            _, figures["test_accuracy"] = train.evaluate(model, prepared(split.x_test[:n]),
+                                                         torch.from_numpy(split.y_test[:n]))
         paused += time.perf_counter() - pause
-        checks.append({"step": step, "training_s": round(training_s, 2), "test_accuracy": test_accuracy})
-        if test_accuracy >= goal or step >= max_steps or training_s > cap_s:
+        if last or step >= max_steps or training_s > cap_s:
             raise _Stop
 
     # A separate id, so the run's checkpoint does not overwrite the real digits_cnn one in the cache.
     runner = dataclasses.replace(experiment, id="bench_time_to_99")
     started = time.perf_counter()
     try:
-        train.fit(runner, split, experiment.recipe, on_step=on_step)
+        train.fit(runner, split, recipe, on_step=on_step)
     except _Stop:
         pass
-    hit = next((c for c in checks if c["test_accuracy"] >= goal), None)
-    figures |= {"goal": goal, "test_digits": n, "evaluate_every_steps": every, "steps_per_epoch": steps_per_epoch,
-               "reached": hit is not None, "checks": checks, "evaluation_seconds_excluded": round(paused, 2),
-               "threads": torch.get_num_threads()}
+    hit = next((c for c in checks if c["val_accuracy"] >= goal), None)
+    figures |= {"recipe_epochs": recipe.epochs, "goal": goal, "validation_digits": len(split.y_val), "test_digits": n,
+                "evaluate_every_steps": every, "steps_per_epoch": steps_per_epoch, "reached": hit is not None, "checks": checks,
+                "evaluation_seconds_excluded": round(paused, 2), "threads": torch.get_num_threads()}
     rows = []
     if hit:
         figures.update(seconds=hit["training_s"], steps=hit["step"], epochs=round(hit["step"] / steps_per_epoch, 3))
-        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} test accuracy "
+        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} validation accuracy "
                         f"({hit['step']} steps, {figures['epochs']} epochs)", hit["training_s"], "{:.1f}",
                         at_most=TIME_TO_99_TARGET_S))
+        rows.append(row("time_to_99", f"CNN test accuracy then, measured once ({n:,} digits)",
+                        figures["test_accuracy"], at_least=goal))
     else:
-        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} test accuracy (not reached, "
-                        f"best {max((c['test_accuracy'] for c in checks), default=0):.4f})", None, "{:.1f}",
+        rows.append(row("time_to_99", f"CNN training seconds to {goal:.1%} validation accuracy (not reached, "
+                        f"best {max((c['val_accuracy'] for c in checks), default=0):.4f})", None, "{:.1f}",
                         at_most=TIME_TO_99_TARGET_S))
         rows[-1]["pass"] = False
     for e in experiments.REGISTRY.values():
@@ -321,19 +331,25 @@ def http_serving(quick: bool, connections: int = 16) -> tuple[dict, list]:
     return figures, rows
 
 
-def record_in_cards(results: dict) -> None:
-    """Put each model's figures from a full run in its card, with the command and date that measured them."""
-    measures = results["measures"]
+def record_in_cards(results: dict, chosen: list[str]) -> None:
+    """Put each model's figures from the measures just run in its card, each with the command and date that
+    measured it; figures of other measures already there stay."""
+    measures = {name: results["measures"][name] for name in chosen}
     for e in trained():
         figures = {name: measures[name][e.id] for name in ("accuracy", "canvas", "onnx_latency")
                    if e.id in measures.get(name, {})}
         if e.id == "digits_cnn" and measures.get("time_to_99", {}).get("reached"):
-            figures["time_to_99"] = {k: measures["time_to_99"][k] for k in ("goal", "seconds", "steps", "epochs")}
+            figures["time_to_99"] = {k: measures["time_to_99"][k]
+                                     for k in ("goal", "seconds", "steps", "epochs", "test_accuracy")}
         if e.id in measures.get("http", {}):
             figures["http"] = measures["http"][e.id]
         if figures:
             card = e.card()
-            card["benchmarks"] = {"command": results["command"], "date": results["machine"]["date"], **figures}
+            measured = {"command": results["command"], "date": results["machine"]["date"]}
+            old = card.get("benchmarks", {})
+            earlier = {"command": old.get("command"), "date": old.get("date")}  # cards written before per-measure dates
+            kept = {k: {"measured": earlier, **v} for k, v in old.items() if k not in ("command", "date")}
+            card["benchmarks"] = kept | {name: {**f, "measured": measured} for name, f in figures.items()}
             report.write_json(card, e.artifact_dir / "card.json")
 
 
@@ -356,6 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         "fast_models": [e.id for e in models if "--fast" in (e.card() or {}).get("command", "")],
         "measures": {}, "rows": [],
     }
+    stem = RESULTS / ("quick" if args.quick else "latest")
+    if args.only and stem.with_suffix(".json").is_file():  # keep the other measures of the last run
+        previous = json.loads(stem.with_suffix(".json").read_text())
+        results["measures"] = {k: v for k, v in previous["measures"].items() if k not in chosen}
+        results["rows"] = [r for r in previous["rows"] if r["measure"] not in chosen]
+        for figures in results["measures"].values():
+            figures.setdefault("measured", {"command": previous["command"], "date": previous["machine"]["date"],
+                                            "commit": previous["machine"]["commit"]})
     for name in chosen:
         print(f"== {name}", file=sys.stderr, flush=True)
         started = time.perf_counter()
@@ -365,9 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             verdict = {True: "pass", False: "FAIL", None: ""}[r["pass"]]
             print(f"   {r['figure']}: {r['shown']}  {r['target']} {verdict}", file=sys.stderr, flush=True)
-    report.write(results, RESULTS / ("quick" if args.quick else "latest"))
+    results["rows"].sort(key=lambda r: list(MEASURES).index(r["measure"]))
+    report.write(results, stem)
     if not args.quick:
-        record_in_cards(results)
+        record_in_cards(results, chosen)
     print(report.markdown(results))
     failed = [r["figure"] for r in results["rows"] if r["pass"] is False]
     return 1 if failed and not args.quick else 0
