@@ -115,7 +115,7 @@ def test_bad_example_requests_get_a_clear_4xx(api, params, status, words):
 def test_examples_without_the_dataset_say_how_to_fetch_it(tmp_path, monkeypatch):
     from fastapi import HTTPException
 
-    from mlsandbox.web import app
+    from mlsandbox.web import image_classifier as app
 
     monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "empty-cache"))
     with pytest.raises(HTTPException) as refused:

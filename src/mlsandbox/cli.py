@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from mlsandbox import assets, experiments, imaging, runtime
+from mlsandbox import assets, experiments, runtime
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -56,45 +55,20 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from mlsandbox import evaluation
-
     experiment = experiments.get(args.id)
-    split = experiment.load_data()
-    metrics, _ = evaluation.evaluate(experiment, split.x_test, split.y_test)
+    metrics, _ = experiment.evaluate(experiment.load_data())
     report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path),
               "sha256": assets.sha256_of(experiment.model_path)}  # evaluate checked it against the card
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{experiment.id}: accuracy {metrics['accuracy']:.2%}, top-3 {metrics['top3_accuracy']:.2%} "
-              f"on {metrics['test_examples']:,} held-out test images")
+        print(f"{experiment.id}: " + ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
+                                              if isinstance(value, float)) + " on the held-out test split")
     return 0
 
 
 def cmd_predict(args) -> int:
-    experiment = experiments.get(args.id)
-    model = runtime.classifier(experiment)
-    failures = 0
-    for name in args.files:
-        try:
-            if Path(name).stat().st_size > imaging.MAX_BYTES:
-                raise imaging.ImageTooLarge(f"The file is over {imaging.MAX_BYTES:,} bytes. Scale it down.")
-            ranked = model.ranked(experiment.prepare(Path(name).read_bytes()), top=args.top)
-        except (OSError, imaging.ImageError) as e:
-            failures += 1
-            message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            if args.json:
-                print(json.dumps({"file": name, "error": message}))
-            else:
-                print(f"mlsandbox: {name}: {message}", file=sys.stderr)
-            continue
-        if args.json:
-            print(json.dumps({"file": name, "label": ranked[0][0],
-                              "ranked": [{"label": label, "probability": round(p, 6)} for label, p in ranked]}))
-        else:
-            print(f"{name}: {ranked[0][0]} ({ranked[0][1]:.1%})"
-                  + "".join(f", {label} {p:.1%}" for label, p in ranked[1:3]))
-    return 1 if failures else 0
+    return experiments.get(args.id).predict(args.inputs, as_json=args.json, top=args.top)
 
 
 def cmd_serve(args) -> int:
@@ -125,10 +99,10 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
 
-    predict = sub.add_parser("predict", help="classify image files through the same preprocessing as the page")
+    predict = sub.add_parser("predict", help="what the model says of each input, as the page shows it")
     predict.add_argument("id")
-    predict.add_argument("files", nargs="+", metavar="FILE")
-    predict.add_argument("--json", action="store_true", help="one JSON line per file")
+    predict.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (classifiers) or texts")
+    predict.add_argument("--json", action="store_true", help="one JSON line per input")
     predict.add_argument("--top", type=int, default=None, help="how many labels to list (default: all)")
     predict.set_defaults(run=cmd_predict)
 

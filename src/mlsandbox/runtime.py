@@ -68,5 +68,6 @@ class Classifier:
 
 
 @functools.cache
-def classifier(experiment: Experiment) -> Classifier:
-    return Classifier(experiment)
+def served(experiment: Experiment):
+    """The experiment's runtime (its kind's class) over its committed model, loaded once per process."""
+    return experiment.open_runtime()

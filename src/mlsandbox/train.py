@@ -1,4 +1,5 @@
-"""The one training loop every experiment uses: seeded, augmented, validated, best epoch kept."""
+"""The one training loop every experiment uses: seeded, validated, best epoch kept; the experiment's kind
+supplies its batches, its loss and its validation (a Task). Also the image helpers its image kind uses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -17,7 +18,6 @@ import torch.nn.functional as F
 from tqdm import tqdm  # text bars: they work in a terminal and in Jupyter without ipywidgets
 
 from mlsandbox.assets import cache_dir
-from mlsandbox.data import Split
 from mlsandbox.experiments import ARTIFACTS_ENV, Experiment, Recipe
 
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
@@ -39,9 +39,8 @@ def use_fast_artifacts() -> Path:
 
 
 def quick(recipe: Recipe) -> Recipe:
-    """The same recipe cut to one epoch, for fast mode, in batches of 32: a small subset then still makes
-    enough steps to learn something."""
-    return dataclasses.replace(recipe, epochs=1, batch_size=32)
+    """The same recipe cut short for fast mode (Recipe.quick)."""
+    return recipe.quick()
 
 
 @dataclass
@@ -116,7 +115,7 @@ def moving_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_util
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy."""
+    """Mean cross-entropy loss and accuracy of a classifier."""
     model.eval()
     run = device()
     losses, correct = 0.0, 0
@@ -128,46 +127,59 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
     return losses / len(y), correct / len(y)
 
 
+class Task(Protocol):
+    """What an experiment's kind hands the training loop (its training_task hook)."""
+
+    steps_per_epoch: int
+
+    def batches(self, generator: torch.Generator) -> Iterator[Any]:
+        """One epoch of training batches, on the device, drawn with generator."""
+
+    def loss(self, model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int, int]:
+        """The batch's mean loss (to minimise), how many predictions were right, and of how many."""
+
+    def validate(self, model: torch.nn.Module) -> tuple[float, float]:
+        """Validation loss and accuracy, in eval mode."""
+
+    def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
+        """Write the served ONNX model; return its largest difference from PyTorch on the same inputs."""
+
+
 def fit(
     experiment: Experiment,
-    split: Split,
+    data,
     recipe: Recipe | None = None,
     on_step: Callable[[torch.nn.Module, int], None] | None = None,
 ) -> Result:
-    """Train experiment's network on split.train, choose the epoch by split.validation, never touch test."""
+    """Train experiment's network on data's training part, choose the epoch by its validation part, never
+    touch its test part."""
     recipe = recipe or experiment.recipe
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     run = device()
+    task = experiment.training_task(data, recipe)
     model = experiment.build_net().to(run, memory_format=LAYOUT)
     averaged = moving_average(model, recipe.ema) if recipe.ema else None
     shipped = averaged.module if averaged else model  # the weights that are validated and exported
-    x_train, y_train = as_tensor(split.x_train), torch.from_numpy(split.y_train)
-    x_val, y_val = as_tensor(split.x_val), torch.from_numpy(split.y_val)
 
-    steps_per_epoch = math.ceil(len(y_train) / recipe.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * steps_per_epoch,
+        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * task.steps_per_epoch,
         pct_start=recipe.warmup,
     )
     checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     result = Result(model=model, recipe=recipe, device=str(run))
-    best_accuracy, best_state, step = -1.0, None, 0
+    best, best_state, step = None, None, 0
     started = time.perf_counter()
 
     for epoch in range(1, recipe.epochs + 1):
         model.train()
-        order = torch.randperm(len(y_train), generator=generator)
         seen, loss_sum, correct = 0, 0.0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"{experiment.id} epoch {epoch}/{recipe.epochs}", leave=False)
-        for i in bar:
-            index = order[i * recipe.batch_size : (i + 1) * recipe.batch_size]
-            xb = augment(x_train[index], recipe, generator).to(run, memory_format=LAYOUT)
-            yb = y_train[index].to(run)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
+        bar = tqdm(task.batches(generator), total=task.steps_per_epoch, leave=False,
+                   desc=f"{experiment.id} epoch {epoch}/{recipe.epochs}")
+        for i, batch in enumerate(bar):
+            loss, right, counted = task.loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -175,15 +187,15 @@ def fit(
             if averaged:
                 averaged.update_parameters(model)
             step += 1
-            seen += len(yb)
-            loss_sum += loss.item() * len(yb)
-            correct += (logits.argmax(1) == yb).sum().item()
+            seen += counted
+            loss_sum += loss.item() * counted
+            correct += right
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}")
             if on_step is not None:
                 on_step(shipped, step)
                 model.train()
-        val_loss, val_accuracy = evaluate(shipped, x_val, y_val)
+        val_loss, val_accuracy = task.validate(shipped)
         record = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
@@ -193,8 +205,9 @@ def fit(
             "seconds": time.perf_counter() - started,
         }
         result.history.append(record)
-        if val_accuracy > best_accuracy:
-            best_accuracy, result.best_epoch = val_accuracy, epoch
+        score = record[experiment.selected_by]
+        if best is None or (score > best if experiment.higher_is_better else score < best):
+            best, result.best_epoch = score, epoch
             best_state = copy.deepcopy(shipped.state_dict())
             torch.save(best_state, checkpoint)
         tqdm.write(

@@ -2,7 +2,7 @@
 
 from mlsandbox import imaging
 from mlsandbox.data import mnist
-from mlsandbox.experiments import Experiment, Recipe
+from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
@@ -36,20 +36,20 @@ COMMON = dict(
 )
 
 EXPERIMENTS = (
-    Experiment(
+    ImageClassifier(
         id="digits_mlp",
         title="Digits: multilayer perceptron",
         summary="Draw a digit; a fully connected network reads it as 784 numbers and names it.",
         build_net=build_mlp,
-        recipe=Recipe(epochs=30, learning_rate=2e-3, weight_decay=1e-4, **TRAINING),
+        recipe=ImageRecipe(epochs=30, learning_rate=2e-3, weight_decay=1e-4, **TRAINING),
         **COMMON,
     ),
-    Experiment(
+    ImageClassifier(
         id="digits_cnn",
         title="Digits: convolutional network",
         summary="Draw a digit; a convolutional network looks for strokes and shapes, then names it.",
         build_net=build_cnn,
-        recipe=Recipe(epochs=15, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
+        recipe=ImageRecipe(epochs=15, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
         **COMMON,
     ),
 )

@@ -8,7 +8,7 @@ mirrored drawing keeps its category, both networks also judge a drawing and its 
 
 from mlsandbox import imaging
 from mlsandbox.data import quickdraw
-from mlsandbox.experiments import Experiment, Recipe
+from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
 
 SKETCH_MEAN, SKETCH_STD = 0.115, 0.28  # of the training bitmaps, centred in 32x32
 SIZE = imaging.SKETCH_SIZE
@@ -45,20 +45,20 @@ COMMON = dict(
 )
 
 EXPERIMENTS = (
-    Experiment(
+    ImageClassifier(
         id="sketch_mlp",
         title="Sketches: multilayer perceptron",
         summary="Draw one of 345 things; a fully connected network guesses what it is.",
         build_net=build_mlp,
-        recipe=Recipe(epochs=80, learning_rate=1e-3, weight_decay=0.05, **TRAINING),
+        recipe=ImageRecipe(epochs=80, learning_rate=1e-3, weight_decay=0.05, **TRAINING),
         **COMMON,
     ),
-    Experiment(
+    ImageClassifier(
         id="sketch_cnn",
         title="Sketches: convolutional network",
         summary="Draw one of 345 things; a convolutional network guesses what it is while you draw.",
         build_net=build_cnn,
-        recipe=Recipe(epochs=30, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
+        recipe=ImageRecipe(epochs=30, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
         **COMMON,
     ),
 )

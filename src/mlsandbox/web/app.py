@@ -1,48 +1,26 @@
-"""The web app: static demo pages and a small JSON API over the trained models (no torch here)."""
+"""The web app: static demo pages and a small JSON API over the trained models (no torch here).
+
+What every experiment has is here; each kind's own routes are in its module, mlsandbox.web.<kind>."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
-import json
-import time
+import importlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from mlsandbox import assets, experiments, imaging, runtime
+from mlsandbox import experiments, runtime
 from mlsandbox.experiments import Experiment
+from mlsandbox.web.common import experiment_or_404
 
 STATIC = Path(__file__).resolve().parent / "static"
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 ARTIFACT_FILES = {"curves.png", "confusion.png", "card.json", "history.json"}
-IMAGE_BODY = {
-    "content": {
-        "image/png": {"schema": {"type": "string", "format": "binary"}},
-        "application/json": {"schema": {"type": "object", "properties": {"image": {
-            "type": "string", "description": "a data URL (data:image/png;base64,...) or plain base64"}}}},
-    },
-    "required": True,
-}
-
-
-class Guess(BaseModel):
-    label: str
-    probability: float = Field(ge=0, le=1)
-
-
-class Prediction(BaseModel):
-    experiment: str
-    label: str = Field(description="the most likely label")
-    ranked: list[Guess] = Field(description="labels with their probabilities, most likely first")
-    input: list[list[float]] | None = Field(None, description="what the model saw (with show_input=true)")
-    milliseconds: float = Field(description="server time from bytes to probabilities")
 
 
 class ExperimentInfo(BaseModel):
@@ -50,8 +28,9 @@ class ExperimentInfo(BaseModel):
     title: str
     summary: str
     family: str
+    kind: str = Field(description="the kind of model: its API routes and page component follow from it")
     demo: str
-    labels: list[str]
+    details: dict = Field(description="what only this kind has: labels for classifiers, limits for generators")
     trained: bool = Field(description="whether its model is being served")
     problem: str | None = Field(None, description="why the model is not served, and how to fix it")
     sha256: str | None = Field(None, description="sha256 of the model file being served, checked against the card")
@@ -65,11 +44,11 @@ def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     card = e.card()
     notebook = NOTEBOOKS / f"{e.id}.ipynb"
     try:
-        sha256, problem = runtime.classifier(e).sha256, None
+        sha256, problem = runtime.served(e).sha256, None
     except runtime.ModelUnavailable as error:
         sha256, problem = None, str(error)
     return ExperimentInfo(
-        id=e.id, title=e.title, summary=e.summary, family=e.family, demo=e.demo, labels=list(e.labels),
+        id=e.id, title=e.title, summary=e.summary, family=e.family, kind=e.kind, demo=e.demo, details=e.details(),
         trained=problem is None, problem=problem, sha256=sha256,
         accuracy=card["metrics"]["accuracy"] if card else None,
         card=card if with_card else None, notebook=f"/notebooks/{e.id}.ipynb" if notebook.is_file() else None,
@@ -77,18 +56,11 @@ def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     )
 
 
-def experiment_or_404(experiment_id: str) -> Experiment:
-    try:
-        return experiments.get(experiment_id)
-    except experiments.UnknownExperiment as e:
-        raise HTTPException(404, str(e)) from None
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     for e in experiments.REGISTRY.values():  # load the models now, so the first request is fast
         try:
-            runtime.classifier(e)
+            runtime.served(e)
         except runtime.ModelUnavailable:
             pass  # that experiment answers 503 with the fix; the others serve
     yield
@@ -101,6 +73,8 @@ app = FastAPI(
     lifespan=lifespan,
 )
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
+for module in dict.fromkeys(type(e).web for e in experiments.REGISTRY.values()):  # each kind's routes, once
+    app.include_router(importlib.import_module(module).router)
 
 
 @app.get("/", include_in_schema=False)
@@ -133,91 +107,6 @@ def list_experiments() -> list[ExperimentInfo]:
 def describe_experiment(experiment_id: str) -> ExperimentInfo:
     """One experiment with its full model card (data split, metrics, training time, command)."""
     return info(experiment_or_404(experiment_id), with_card=True)
-
-
-@app.post("/api/experiments/{experiment_id}/predict", openapi_extra={"requestBody": IMAGE_BODY})
-async def predict(
-    experiment_id: str,
-    request: Request,
-    top: int | None = Query(None, ge=1, description="how many labels to return (default: all)"),
-    show_input: bool = Query(False, description="also return the preprocessed model input"),
-) -> Prediction:
-    """Classify a drawing or photo: the body is the image bytes (PNG, JPEG, WebP), or JSON with a data URL.
-
-    The image is cropped to its ink, scaled and centred the way the training data was, then classified.
-    """
-    experiment = experiment_or_404(experiment_id)
-    data = await read_body(request)
-    started = time.perf_counter()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        data = image_from_json(data)
-    try:
-        model_input = experiment.prepare(data)
-        model = runtime.classifier(experiment)
-    except imaging.ImageTooLarge as e:
-        raise HTTPException(413, str(e)) from None
-    except imaging.ImageError as e:
-        raise HTTPException(422, str(e)) from None
-    except runtime.ModelUnavailable as e:
-        raise HTTPException(503, str(e)) from None
-    ranked = model.ranked(model_input, top=top)
-    return Prediction(
-        experiment=experiment.id,
-        label=ranked[0][0],
-        ranked=[Guess(label=label, probability=p) for label, p in ranked],
-        input=model_input.round(3).tolist() if show_input else None,
-        milliseconds=round((time.perf_counter() - started) * 1000, 3),
-    )
-
-
-@app.get("/api/experiments/{experiment_id}/examples", response_class=Response,
-         responses={200: {"content": {"image/png": {}}, "description": "the drawings side by side"}})
-def examples(
-    experiment_id: str,
-    label: str = Query(..., max_length=200, description="one of the experiment's labels"),
-    count: int = Query(6, ge=1, le=24, description="how many examples"),
-) -> Response:
-    """A PNG strip of training examples of one label: what the model learned that label from."""
-    experiment = experiment_or_404(experiment_id)
-    if experiment.examples is None:
-        raise HTTPException(404, f"{experiment.id} has no training examples to show.")
-    if label not in experiment.labels:
-        raise HTTPException(404, f"{experiment.id} has no label {label!r}; GET /api/experiments/{experiment.id} "
-                            "lists its labels.")
-    try:
-        chosen = experiment.examples(label, count)
-    except assets.AssetError as e:
-        raise HTTPException(503, str(e)) from None
-    return Response(imaging.to_png(np.hstack(list(chosen))), media_type="image/png",
-                    headers={"Cache-Control": "public, max-age=86400"})
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it is known to be over the limit."""
-    too_large = HTTPException(413, f"The body is over {imaging.MAX_BYTES:,} bytes. Send a smaller image.")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > imaging.MAX_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > imaging.MAX_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def image_from_json(body: bytes) -> bytes:
-    try:
-        encoded = json.loads(body)["image"]
-        if not isinstance(encoded, str):
-            raise TypeError
-        return base64.b64decode(encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded, validate=True)
-    except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
-        raise HTTPException(
-            422, 'Send JSON as {"image": "data:image/png;base64,..."}, or the raw image bytes with '
-            "Content-Type: image/png."
-        ) from None
 
 
 @app.get("/artifacts/{experiment_id}/{name}", include_in_schema=False)

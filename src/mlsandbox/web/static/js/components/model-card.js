@@ -33,7 +33,7 @@ export function modelCard(experiment) {
     facts(card),
     h("div", { class: "figures" },
       figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
-      figure(`/artifacts/${id}/confusion.png`, experiment.labels.length > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
+      figure(`/artifacts/${id}/confusion.png`, experiment.details.labels.length > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
     experiment.notebook
       ? h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"), " that trains and explains it.")
       : h("p", { class: "muted" }, "No notebook in this installation."),

@@ -31,7 +31,7 @@ export function createPrediction(root, experiment, { current = false, top = 0 } 
     examples?.element,
     h("figure", { class: "seen-figure" }, seen, h("figcaption", {}, "What the model sees", h("br"), timing)),
   );
-  const bars = createBars(chart, experiment.labels, { top });
+  const bars = createBars(chart, experiment.details.labels, { top });
 
   function reset() {
     label.textContent = "–";

@@ -12,7 +12,7 @@ export function mount(root, { experiment, members }) {
   root.append(challenge.element);
   const pad = guessWhileDrawing(root, {
     experiment, members, top: TOP, fitStrokes: QUICK_DRAW_SIDE,
-    hint: `Draw one of ${experiment.labels.length} things (a cat, a bicycle, the Eiffel Tower…) with a mouse, a finger or a pen.`,
+    hint: `Draw one of ${experiment.details.labels.length} things (a cat, a bicycle, the Eiffel Tower…) with a mouse, a finger or a pen.`,
     onGuess: (id, prediction) => id === experiment.id && challenge.check(prediction),
   });
   challenge.onStart(() => pad.clear());
@@ -49,7 +49,7 @@ function createChallenge(experiment) {
   }
 
   start.addEventListener("click", () => {
-    const labels = experiment.labels;
+    const labels = experiment.details.labels;
     target.textContent = labels[Math.floor(Math.random() * labels.length)];
     startListeners.forEach((listener) => listener());
     lastGuess = null;

@@ -1,0 +1,35 @@
+"""What the routes of every kind share: finding the experiment, and reading a bounded request body."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from mlsandbox import experiments
+from mlsandbox.experiments import Experiment
+
+
+def experiment_or_404(experiment_id: str, kind: type[Experiment] = Experiment) -> Experiment:
+    """The experiment, if it exists and is of the kind the route serves; else a 404 that says what does."""
+    try:
+        experiment = experiments.get(experiment_id)
+    except experiments.UnknownExperiment as e:
+        raise HTTPException(404, str(e)) from None
+    if not isinstance(experiment, kind):
+        raise HTTPException(404, f"{experiment.id} is a {experiment.kind}, not a {kind.kind}: its routes are "
+                            f"listed at /docs under {experiment.kind}s.")
+    return experiment
+
+
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refused with 413 as soon as it is known to be over limit bytes."""
+    too_large = HTTPException(413, f"The body is over {limit:,} bytes. Send a smaller {what}.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

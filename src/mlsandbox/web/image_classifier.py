@@ -1,0 +1,111 @@
+"""The routes of image classifiers: classify an image, and show training examples of a label."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from mlsandbox import assets, imaging, runtime
+from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.web.common import experiment_or_404, read_body
+
+router = APIRouter(tags=["image classifiers"])
+
+IMAGE_BODY = {
+    "content": {
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {"schema": {"type": "object", "properties": {"image": {
+            "type": "string", "description": "a data URL (data:image/png;base64,...) or plain base64"}}}},
+    },
+    "required": True,
+}
+
+
+class Guess(BaseModel):
+    label: str
+    probability: float = Field(ge=0, le=1)
+
+
+class Prediction(BaseModel):
+    experiment: str
+    label: str = Field(description="the most likely label")
+    ranked: list[Guess] = Field(description="labels with their probabilities, most likely first")
+    input: list[list[float]] | None = Field(None, description="what the model saw (with show_input=true)")
+    milliseconds: float = Field(description="server time from bytes to probabilities")
+
+
+@router.post("/api/experiments/{experiment_id}/predict", openapi_extra={"requestBody": IMAGE_BODY})
+async def predict(
+    experiment_id: str,
+    request: Request,
+    top: int | None = Query(None, ge=1, description="how many labels to return (default: all)"),
+    show_input: bool = Query(False, description="also return the preprocessed model input"),
+) -> Prediction:
+    """Classify a drawing or photo: the body is the image bytes (PNG, JPEG, WebP), or JSON with a data URL.
+
+    The image is cropped to its ink, scaled and centred the way the training data was, then classified.
+    """
+    experiment = experiment_or_404(experiment_id, ImageClassifier)
+    data = await read_body(request, imaging.MAX_BYTES, "image")
+    started = time.perf_counter()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = image_from_json(data)
+    try:
+        model_input = experiment.prepare(data)
+        model = runtime.served(experiment)
+    except imaging.ImageTooLarge as e:
+        raise HTTPException(413, str(e)) from None
+    except imaging.ImageError as e:
+        raise HTTPException(422, str(e)) from None
+    except runtime.ModelUnavailable as e:
+        raise HTTPException(503, str(e)) from None
+    ranked = model.ranked(model_input, top=top)
+    return Prediction(
+        experiment=experiment.id,
+        label=ranked[0][0],
+        ranked=[Guess(label=label, probability=p) for label, p in ranked],
+        input=model_input.round(3).tolist() if show_input else None,
+        milliseconds=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+@router.get("/api/experiments/{experiment_id}/examples", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the drawings side by side"}})
+def examples(
+    experiment_id: str,
+    label: str = Query(..., max_length=200, description="one of the experiment's labels"),
+    count: int = Query(6, ge=1, le=24, description="how many examples"),
+) -> Response:
+    """A PNG strip of training examples of one label: what the model learned that label from."""
+    experiment = experiment_or_404(experiment_id, ImageClassifier)
+    if experiment.examples is None:
+        raise HTTPException(404, f"{experiment.id} has no training examples to show.")
+    if label not in experiment.labels:
+        raise HTTPException(404, f"{experiment.id} has no label {label!r}; GET /api/experiments/{experiment.id} "
+                            "lists its labels.")
+    try:
+        chosen = experiment.examples(label, count)
+    except assets.AssetError as e:
+        raise HTTPException(503, str(e)) from None
+    return Response(imaging.to_png(np.hstack(list(chosen))), media_type="image/png",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+def image_from_json(body: bytes) -> bytes:
+    try:
+        encoded = json.loads(body)["image"]
+        if not isinstance(encoded, str):
+            raise TypeError
+        return base64.b64decode(encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded, validate=True)
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
+        raise HTTPException(
+            422, 'Send JSON as {"image": "data:image/png;base64,..."}, or the raw image bytes with '
+            "Content-Type: image/png."
+        ) from None
