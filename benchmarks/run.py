@@ -27,10 +27,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 import report  # noqa: E402
+import sequences  # noqa: E402
 from report import percentiles_ms, row  # noqa: E402
 
 from mlsandbox import evaluation, experiments, imaging, runtime  # noqa: E402
 from mlsandbox.drawings import CANVAS, canvas_png, random_canvas_png  # noqa: E402
+from mlsandbox.experiments import Experiment  # noqa: E402
+from mlsandbox.kinds.image_classifier import ImageClassifier  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
@@ -44,9 +47,10 @@ TRAINING_TARGETS_S = {"digits": 900.0, "sketches": 1800.0}  # per family: each s
 START_TARGET_S, THROUGHPUT_TARGET = 2.0, 500.0
 
 
-def trained(family: str | None = None) -> list[experiments.Experiment]:
+def trained(family: str | None = None, kind: type = ImageClassifier) -> list[experiments.Experiment]:
+    """The experiments of a kind (image classifiers unless told) that have a model to measure."""
     return [e for e in experiments.REGISTRY.values()
-            if e.model_path.is_file() and (family is None or e.family == family)]
+            if isinstance(e, kind) and e.model_path.is_file() and (family is None or e.family == family)]
 
 
 @functools.cache
@@ -335,9 +339,11 @@ def record_in_cards(results: dict, chosen: list[str]) -> None:
     """Put each model's figures from the measures just run in its card, each with the command and date that
     measured it; figures of other measures already there stay."""
     measures = {name: results["measures"][name] for name in chosen}
-    for e in trained():
-        figures = {name: measures[name][e.id] for name in ("accuracy", "canvas", "onnx_latency")
+    for e in trained(kind=Experiment):
+        figures = {name: measures[name][e.id] for name in ("accuracy", "canvas", "onnx_latency", "sequences")
                    if e.id in measures.get(name, {})}
+        if measures.get("streams", {}).get("experiment") == e.id:
+            figures["streams"] = measures["streams"]
         if e.id == "digits_cnn" and measures.get("time_to_99", {}).get("reached"):
             figures["time_to_99"] = {k: measures["time_to_99"][k]
                                      for k in ("goal", "seconds", "steps", "epochs", "test_accuracy")}
@@ -353,8 +359,24 @@ def record_in_cards(results: dict, chosen: list[str]) -> None:
             report.write_json(card, e.artifact_dir / "card.json")
 
 
+def _wait_until_up(port: int, process, limit_s: float = 60) -> None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=2)
+            connection.request("GET", "/api/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"the server did not answer within {limit_s} s")
+
+
 MEASURES = {"accuracy": accuracy, "canvas": canvas, "time_to_99": time_to_99, "onnx_latency": onnx_latency,
-            "http": http_serving}
+            "http": http_serving, "sequences": sequences.quality,
+            "streams": functools.partial(sequences.streams, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", choices=MEASURES, metavar="NAME", help=f"some of: {', '.join(MEASURES)}")
     args = p.parse_args(argv)
     chosen = args.only or list(MEASURES)
-    models = trained()
+    models = trained(kind=Experiment)
     results = {
         "machine": report.machine(), "quick": args.quick,
         "command": " ".join(["benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -109,3 +110,25 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@contextmanager
+def sized_page(browser, width: int):
+    """A page in a fresh context as wide as width: under 640 px a touch phone, else a desktop."""
+    phone = width < 640
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900}, has_touch=phone,
+                                  is_mobile=phone)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+WORDS_OF_ABSENT_VALUES = {"null", "undefined", "NaN", "[object", "false"}
+
+
+def check_layout(page, width: int, state: str) -> None:
+    """Nothing scrolls sideways, and no absent value is printed as the word JavaScript gives it."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{state}: overflows"
+    printed = set(page.locator("body").inner_text().split()) & WORDS_OF_ABSENT_VALUES
+    assert not printed, f"{state}: {printed}"

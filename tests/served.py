@@ -1,8 +1,9 @@
 """Checks that the served model is the committed one and that it is right about held-out inputs.
 
 Every experiment in the registry gets them (tests/test_served.py), and tests/test_teeth.py shows they
-fail when a wrong model is served: a constant one, one with its labels permuted, or another
-experiment's model.
+fail when a wrong model is served: a constant one, one with its outputs permuted, or another
+experiment's model. Each kind of model has a probe: held-out inputs, how to ask the server about them,
+how to ask the committed file offline, and how to score the answers against the truth.
 """
 
 from __future__ import annotations
@@ -10,88 +11,183 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from mlsandbox import assets, experiments
 from mlsandbox.drawings import CANVAS, canvas_png
-from mlsandbox.experiments import PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.kinds.sequence_translator import SequenceTranslator
+from mlsandbox.kinds.text_generator import TextGenerator
 from mlsandbox.runtime import Classifier
 
 SAME_PROBABILITIES = 1e-5
-PER_CLASS = {"digits": 10, "sketches": 1}  # held-out inputs of each class sent through the API
+PER_CLASS = {"digits": 10, "sketches": 1}  # held-out images of each class sent through the API
 SIGMAS = 4  # how far below the committed model's test accuracy a sample of n may fall by chance
+TRANSLATIONS = 400  # held-out texts sent to a translator
+GENERATED, SCORED = 200, 20_000  # characters generated through the API; held-out characters scored
+NATS_MARGIN = 0.25  # a generator may score this much worse on a held-out excerpt than on the whole test text
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server, and the environment it was started with (so the CLI can read the same models)."""
+
+    client: object  # an httpx.Client with the server's base URL
+    env: dict
 
 
 @dataclass(frozen=True)
 class Sample:
-    """Held-out test inputs of every class, as the page sends them, with their true labels."""
+    """Held-out inputs, and the truth about them."""
 
     experiment: Experiment
-    bodies: tuple[bytes, ...]
-    labels: np.ndarray
+    inputs: tuple
+    truth: np.ndarray | tuple
+
+
+def committed(experiment: Experiment, name: str = "model.onnx") -> Path:
+    """A file of the committed artifacts in the package, whatever MLSANDBOX_ARTIFACTS points the server at."""
+    return PACKAGE_ARTIFACTS / experiment.id / name
+
+
+def committed_card(experiment: Experiment) -> dict:
+    return json.loads(committed(experiment, "card.json").read_text())
 
 
 @functools.cache
 def held_out(experiment_id: str) -> Sample:
-    """The first PER_CLASS test images of each class, drawn on the page's canvas as PNG."""
     experiment = experiments.get(experiment_id)
-    split = experiment.load_data()
-    chosen = np.concatenate([np.flatnonzero(split.y_test == k)[: PER_CLASS[experiment.family]]
-                             for k in range(len(experiment.labels))])
-    bodies = tuple(canvas_png(split.x_test[i], scale=0.9 * CANVAS / split.x_test.shape[1]) for i in chosen)
-    return Sample(experiment, bodies, split.y_test[chosen])
+    data = experiment.load_data()
+    if isinstance(experiment, ImageClassifier):  # the first test images of each class, drawn on the canvas
+        chosen = np.concatenate([np.flatnonzero(data.y_test == k)[: PER_CLASS[experiment.family]]
+                                 for k in range(len(experiment.labels))])
+        scale = 0.9 * CANVAS / data.x_test.shape[1]
+        return Sample(experiment, tuple(canvas_png(data.x_test[i], scale=scale) for i in chosen), data.y_test[chosen])
+    if isinstance(experiment, SequenceTranslator):  # the first test texts of each answer length
+        texts, answers = data.test
+        lengths = sorted({len(a) for a in answers})
+        chosen = [i for n in lengths for i in [j for j, a in enumerate(answers) if len(a) == n][: TRANSLATIONS // 4]]
+        return Sample(experiment, tuple(texts[i] for i in chosen), tuple(answers[i] for i in chosen))
+    if isinstance(experiment, TextGenerator):  # a prompt, and an excerpt, from the held-out documents
+        return Sample(experiment, (data.test[:300],), (data.test[:SCORED],))
+    raise NotImplementedError(f"no held-out probe for {experiment.what()}")
 
 
-def committed_card(experiment: Experiment) -> dict:
-    """The card in the package, whatever MLSANDBOX_ARTIFACTS points the server at."""
-    return json.loads((PACKAGE_ARTIFACTS / experiment.id / "card.json").read_text())
-
-
-def served_probabilities(client, sample: Sample) -> np.ndarray:
-    """(N, classes) probabilities from the real endpoint, in the experiment's label order."""
-    order = {label: i for i, label in enumerate(sample.experiment.labels)}
-    rows = []
-    for body in sample.bodies:
-        response = client.post(f"/api/experiments/{sample.experiment.id}/predict", content=body,
-                               headers={"Content-Type": "image/png"})
+def served_outputs(served: Served, sample: Sample):
+    """What the server answers for the sample: probabilities in a fixed order, per kind."""
+    e, client = sample.experiment, served.client
+    if isinstance(e, ImageClassifier):
+        order = {label: i for i, label in enumerate(e.labels)}
+        rows = []
+        for body in sample.inputs:
+            response = client.post(f"/api/experiments/{e.id}/predict", content=body,
+                                   headers={"Content-Type": "image/png"})
+            assert response.status_code == 200, response.text
+            row = np.zeros(len(order))
+            for guess in response.json()["ranked"]:
+                row[order[guess["label"]]] = guess["probability"]
+            rows.append(row)
+        return np.array(rows)
+    if isinstance(e, SequenceTranslator):
+        answers = []
+        for text in sample.inputs:
+            response = client.post(f"/api/experiments/{e.id}/translate", json={"text": text})
+            assert response.status_code == 200, response.text
+            answers.append(response.json())
+        return answers
+    if isinstance(e, TextGenerator):
+        response = client.post(f"/api/experiments/{e.id}/generate", json={
+            "prompt": sample.inputs[0], "length": GENERATED, "seed": 0}, timeout=60)
         assert response.status_code == 200, response.text
-        row = np.zeros(len(order))
-        for guess in response.json()["ranked"]:
-            row[order[guess["label"]]] = guess["probability"]
-        rows.append(row)
-    return np.array(rows)
+        steps = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
+        return [s for s in steps if "character" in s]
+    raise NotImplementedError
 
 
-def offline_probabilities(sample: Sample) -> np.ndarray:
-    """The committed ONNX file run here, on the same bytes through the same preprocessing."""
-    path = PACKAGE_ARTIFACTS / sample.experiment.id / "model.onnx"
-    inputs = np.stack([sample.experiment.prepare(body) for body in sample.bodies])
-    return Classifier(sample.experiment, path).probabilities(inputs)
+def offline_outputs(sample: Sample):
+    """The same, from the committed ONNX file run here."""
+    e = sample.experiment
+    if isinstance(e, ImageClassifier):
+        inputs = np.stack([e.prepare(body) for body in sample.inputs])
+        return Classifier(e, committed(e)).probabilities(inputs)
+    if isinstance(e, SequenceTranslator):
+        return [t.as_dict() for t in e.open_runtime(committed(e)).translate(list(sample.inputs))]
+    if isinstance(e, TextGenerator):
+        pieces = e.open_runtime(committed(e)).generate(sample.inputs[0], GENERATED, 0.8, None, 0)
+        return [{"character": c, "probability": p, "top": [list(t) for t in top]} for c, p, top in pieces]
+    raise NotImplementedError
+
+
+def difference(served, offline) -> float:
+    """The largest difference between two answers: probabilities, or infinity where they differ otherwise."""
+    if isinstance(served, np.ndarray):
+        return float(np.abs(served - offline).max())
+    worst = 0.0
+    for a, b in zip(served, offline, strict=True):
+        for x, y in ((a, b), *zip(a.get("characters", []), b.get("characters", []), strict=True)):
+            if x.get("character") != y.get("character") or x.get("output") != y.get("output"):
+                return math.inf
+            if "probability" in x:
+                worst = max(worst, abs(x["probability"] - y["probability"]))
+            for (c, p), (d, q) in zip(x.get("top", []), y.get("top", []), strict=True):
+                worst = max(worst, abs(p - q) if c == d else math.inf)
+    return worst
+
+
+def check_is_committed_model(served: Served, sample: Sample, outputs) -> None:
+    """(a) The server reports the committed file's sha256 and gives its answers."""
+    e = sample.experiment
+    sha256 = assets.sha256_of(committed(e))
+    assert served.client.get(f"/api/experiments/{e.id}").json()["sha256"] == sha256, \
+        f"{e.id}: the server does not serve the committed model file"
+    gap = difference(outputs, offline_outputs(sample))
+    assert gap <= SAME_PROBABILITIES, f"{e.id}: served answers differ from the committed model's by {gap:.2e}"
 
 
 def accuracy_floor(experiment: Experiment, n: int) -> float:
     """The committed test accuracy less SIGMAS standard errors of a sample of n: the real model stays
-    above it; chance, a constant answer or shuffled labels (1 / classes) stay far below."""
+    above it; chance, a constant answer or shuffled labels stay far below."""
     p = committed_card(experiment)["metrics"]["accuracy"]
     return p - SIGMAS * math.sqrt(p * (1 - p) / n)
 
 
-def check_is_committed_model(client, sample: Sample, probabilities: np.ndarray) -> None:
-    """(a) The server reports the committed file's sha256 and gives its probabilities."""
-    experiment = sample.experiment
-    committed = assets.sha256_of(PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
-    assert client.get(f"/api/experiments/{experiment.id}").json()["sha256"] == committed, \
-        f"{experiment.id}: the server does not serve the committed model file"
-    difference = float(np.abs(probabilities - offline_probabilities(sample)).max())
-    assert difference <= SAME_PROBABILITIES, \
-        f"{experiment.id}: served probabilities differ from the committed model's by {difference:.2e}"
+def check_accuracy(served: Served, sample: Sample, outputs) -> None:
+    """(b) The served answers are right about the held-out inputs' truth."""
+    e = sample.experiment
+    if isinstance(e, TextGenerator):  # scored by the command line over the same models as the server
+        nats = cli_score(served, e, sample.truth[0])
+        ceiling = committed_card(e)["metrics"]["nats_per_char"] + NATS_MARGIN
+        assert nats <= ceiling, f"{e.id}: {nats:.3f} nats per held-out character, below the floor: over {ceiling:.3f}"
+        return
+    if isinstance(e, ImageClassifier):
+        right = outputs.argmax(axis=1) == sample.truth
+    else:
+        right = np.array([o["output"] == t for o, t in zip(outputs, sample.truth)])
+    floor = accuracy_floor(e, len(right))
+    assert right.mean() >= floor, (f"{e.id}: {right.mean():.3f} of {len(right)} held-out inputs answered right, "
+                                   f"below the floor {floor:.3f}")
 
 
-def check_accuracy(sample: Sample, probabilities: np.ndarray) -> None:
-    """(b) The served answers are right about the held-out inputs' true labels."""
-    accuracy = float((probabilities.argmax(axis=1) == sample.labels).mean())
-    floor = accuracy_floor(sample.experiment, len(sample.labels))
-    assert accuracy >= floor, (f"{sample.experiment.id}: {accuracy:.3f} of {len(sample.labels)} held-out inputs "
-                               f"named right, below the floor {floor:.3f}")
+def cli_score(served: Served, experiment: Experiment, text: str) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write(text)
+    try:
+        result = subprocess.run([sys.executable, "-m", "mlsandbox", "evaluate", experiment.id, "--text", f.name,
+                                 "--json"], capture_output=True, text=True, env={**os.environ, **served.env},
+                                timeout=300)
+    finally:
+        os.unlink(f.name)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["nats_per_char"]
+
+
+def env_of(artifacts: Path | None) -> dict:
+    return {ARTIFACTS_ENV: str(artifacts)} if artifacts else {}

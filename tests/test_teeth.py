@@ -24,16 +24,17 @@ def serve_instead(tmp_path_factory):
     """Start a real server whose artifacts are the given wrong models; yield a client for it."""
     processes = []
 
-    def start(models: dict) -> httpx.Client:
+    def start(models: dict) -> served.Served:
         artifacts = tmp_path_factory.mktemp("wrong-artifacts")
         for experiment_id, model in models.items():
             wrong_models.serve_in_place(artifacts, experiments.get(experiment_id), model)
         port = free_port()
-        process = start_server(port, env={experiments.ARTIFACTS_ENV: str(artifacts)})
+        env = served.env_of(artifacts)
+        process = start_server(port, env=env)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url, process)
-        return httpx.Client(base_url=url, timeout=30)
+        return served.Served(httpx.Client(base_url=url, timeout=30), env)
 
     yield start
     for process in processes:
@@ -46,24 +47,24 @@ WRONG = {"constant": wrong_models.constant, "permuted": wrong_models.permuted}
 
 @pytest.mark.parametrize("kind", WRONG)
 def test_accuracy_check_fails_for_a_wrong_model_of_every_experiment(serve_instead, kind):
-    client = serve_instead({e.id: WRONG[kind](e) for e in experiments.REGISTRY.values()})
+    server = serve_instead({e.id: WRONG[kind](e) for e in experiments.REGISTRY.values()})
     for experiment_id in experiments.REGISTRY:
         sample = served.held_out(experiment_id)
-        probabilities = served.served_probabilities(client, sample)
+        outputs = served.served_outputs(server, sample)
         with pytest.raises(AssertionError, match="below the floor"):
-            served.check_accuracy(sample, probabilities)
+            served.check_accuracy(server, sample, outputs)
         with pytest.raises(AssertionError, match="not serve the committed model"):
-            served.check_is_committed_model(client, sample, probabilities)
+            served.check_is_committed_model(server, sample, outputs)
 
 
 def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
-    client = serve_instead({"digits_cnn": PACKAGE_ARTIFACTS / "digits_mlp" / "model.onnx"})
+    server = serve_instead({"digits_cnn": PACKAGE_ARTIFACTS / "digits_mlp" / "model.onnx"})
     sample = served.held_out("digits_cnn")
-    probabilities = served.served_probabilities(client, sample)
-    served.check_accuracy(sample, probabilities)  # a good digit model: accuracy alone cannot tell
+    outputs = served.served_outputs(server, sample)
+    served.check_accuracy(server, sample, outputs)  # a good digit model: accuracy alone cannot tell
     with pytest.raises(AssertionError, match="not serve the committed model"):
-        served.check_is_committed_model(client, sample, probabilities)
-    assert client.get("/api/experiments/digits_cnn").json()["sha256"] != served.committed_card(
+        served.check_is_committed_model(server, sample, outputs)
+    assert server.client.get("/api/experiments/digits_cnn").json()["sha256"] != served.committed_card(
         experiments.get("digits_cnn"))["model"]["sha256"]
 
 
@@ -77,7 +78,7 @@ def test_a_model_file_that_does_not_match_its_card_is_refused_and_the_rest_serve
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
-        body = served.held_out("digits_cnn").bodies[0]
+        body = served.held_out("digits_cnn").inputs[0]
         refused = httpx.post(f"{url}/api/experiments/digits_cnn/predict", content=body)
         assert refused.status_code == 503
         assert "not the model the card describes" in refused.json()["detail"]

@@ -9,49 +9,52 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from mlsandbox import assets
 from mlsandbox.experiments import PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.text_generator import TextGenerator
+
+
+def _rewired(experiment: Experiment) -> tuple[onnx.ModelProto, str, str]:
+    """The committed model with its first output renamed: (model, the output's name, its new inner name).
+    Its other outputs (a generator's memory) stay as they are."""
+    model = onnx.load(PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
+    output = model.graph.output[0].name
+    inner = f"{output}_committed"
+    for node in model.graph.node:
+        node.output[:] = [inner if name == output else name for name in node.output]
+    return model, output, inner
 
 
 def constant(experiment: Experiment) -> onnx.ModelProto:
-    """A model with the committed one's input and output that answers the first label, whatever it is shown."""
-    classes = len(experiment.labels)
-    answer = np.full((1, classes), 0.1 / (classes - 1), dtype=np.float32)
-    answer[0, 0] = 0.9
-    nodes = [  # (N, 1, H, W) -> zeros (N, 1) -> + answer -> (N, classes)
-        helper.make_node("ReduceSum", ["image", "axes"], ["sum"], keepdims=1),
-        helper.make_node("Reshape", ["sum", "column"], ["per_image"]),
-        helper.make_node("Mul", ["per_image", "zero"], ["zeros"]),
-        helper.make_node("Add", ["zeros", "answer"], ["probabilities"]),
-    ]
-    constants = [numpy_helper.from_array(np.array([1, 2, 3], dtype=np.int64), "axes"),
-                 numpy_helper.from_array(np.array([-1, 1], dtype=np.int64), "column"),
-                 numpy_helper.from_array(np.zeros(1, dtype=np.float32), "zero"),
-                 numpy_helper.from_array(answer, "answer")]
-    graph = helper.make_graph(
-        nodes, "constant", [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, None, None])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", classes])], constants)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+    """The committed model's inputs and outputs, but its answer is always the same: the first of its classes
+    (a label, a digit, a character) at 90%, whatever it is shown."""
+    model, output, inner = _rewired(experiment)
+    classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
+    answer = np.full(classes, 0.1 / (classes - 1), dtype=np.float32)
+    answer[0] = 0.9
+    if isinstance(experiment, TextGenerator):  # it answers log-probabilities
+        answer = np.log(answer)
+    zero, zeros, constant_answer = f"{output}_zero", f"{output}_zeros", f"{output}_constant"  # names new to the graph
+    model.graph.initializer.extend([numpy_helper.from_array(np.zeros(1, dtype=np.float32), zero),
+                                    numpy_helper.from_array(answer, constant_answer)])
+    model.graph.node.extend([helper.make_node("Mul", [inner, zero], [zeros]),
+                             helper.make_node("Add", [zeros, constant_answer], [output])])
     onnx.checker.check_model(model)
     return model
 
 
 def permuted(experiment: Experiment, seed: int = 0) -> onnx.ModelProto:
-    """The committed model with its outputs shuffled so that no label keeps its own probability."""
-    model = onnx.load(PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
-    classes = len(experiment.labels)
+    """The committed model with its classes shuffled so that none keeps its own probability."""
+    model, output, inner = _rewired(experiment)
+    classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
     rng = np.random.default_rng(seed)
     order = rng.permutation(classes)
     while (order == np.arange(classes)).any():
         order = rng.permutation(classes)
-    graph = model.graph
-    output = graph.output[0].name
-    for node in graph.node:
-        node.output[:] = [f"{name}_unshuffled" if name == output else name for name in node.output]
-    graph.initializer.append(numpy_helper.from_array(order.astype(np.int64), "shuffle"))
-    graph.node.append(helper.make_node("Gather", [f"{output}_unshuffled", "shuffle"], [output], axis=1))
+    model.graph.initializer.append(numpy_helper.from_array(order.astype(np.int64), f"{output}_shuffle"))
+    model.graph.node.append(helper.make_node("Gather", [inner, f"{output}_shuffle"], [output], axis=-1))
     onnx.checker.check_model(model)
     return model
 

@@ -1,4 +1,4 @@
-"""The command line: mlsandbox list | fetch | train | evaluate | predict | serve."""
+"""The command line: mlsandbox list | fetch | train | evaluate | predict | generate | serve."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 
+from pathlib import Path
+
 from mlsandbox import assets, experiments, runtime
+from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -17,8 +20,8 @@ def cmd_list(args) -> int:
         return 0
     for e in experiments.REGISTRY.values():
         card = e.card()
-        accuracy = f"{card['metrics']['accuracy']:.2%}" if card else "not trained"
-        print(f"{e.id:<16} {accuracy:>12}  {e.title}")
+        figure = e.headline(card["metrics"]) if card else "not trained"
+        print(f"{e.id:<24} {e.title}: {figure}")
     return 0
 
 
@@ -56,9 +59,15 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     experiment = experiments.get(args.id)
-    metrics, _ = experiment.evaluate(experiment.load_data())
-    report = {"id": experiment.id, **metrics, "split": "test", "model": str(experiment.model_path),
-              "sha256": assets.sha256_of(experiment.model_path)}  # evaluate checked it against the card
+    if args.text:
+        if not isinstance(experiment, TextGenerator):
+            raise Usage(f"--text works with text generators ({', '.join(of_kind(TextGenerator))}), not {experiment.id}.")
+        metrics, split = runtime.served(experiment).score(read_text(args.text)), args.text
+    else:
+        metrics, _ = experiment.evaluate(experiment.load_data())
+        split = "test"
+    report = {"id": experiment.id, **metrics, "split": split, "model": str(experiment.model_path),
+              "sha256": assets.sha256_of(experiment.model_path)}  # the runtime checked it against the card
     if args.json:
         print(json.dumps(report))
     else:
@@ -69,6 +78,41 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     return experiments.get(args.id).predict(args.inputs, as_json=args.json, top=args.top)
+
+
+def cmd_generate(args) -> int:
+    experiment = experiments.get(args.id)
+    if not isinstance(experiment, TextGenerator):
+        raise Usage(f"{experiment.what()}; generate works with text generators: "
+                    f"{', '.join(of_kind(TextGenerator))}.")
+    prompt = args.prompt.replace("\\n", "\n")  # a prompt typed in a shell may spell new lines as \n
+    try:
+        pieces = runtime.served(experiment).generate(prompt, args.length, args.temperature, args.top_k, args.seed)
+        sys.stdout.write(prompt)
+        print_stream(pieces)
+    except BadRequest as e:
+        raise Usage(str(e)) from None
+    return 0
+
+
+class Usage(ValueError):
+    """A command given what it cannot use; the message says what it can."""
+
+
+def of_kind(kind: type) -> list[str]:
+    return [e.id for e in experiments.REGISTRY.values() if isinstance(e, kind)]
+
+
+def read_text(name: str) -> str:
+    try:
+        text = Path(name).read_bytes().decode("utf-8")
+    except OSError as e:
+        raise Usage(f"{name}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise Usage(f"{name} is not UTF-8 text (byte {e.start}); save it as UTF-8.") from None
+    if len(text) < 2:
+        raise Usage(f"{name} has fewer than two characters: there is nothing to predict.")
+    return text
 
 
 def cmd_serve(args) -> int:
@@ -97,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="measure the committed model on the held-out test split")
     evaluate.add_argument("id")
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--text", metavar="FILE", help="text generators: measure on this UTF-8 file instead")
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="what the model says of each input, as the page shows it")
@@ -105,6 +150,15 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="one JSON line per input")
     predict.add_argument("--top", type=int, default=None, help="how many labels to list (default: all)")
     predict.set_defaults(run=cmd_predict)
+
+    generate = sub.add_parser("generate", help="continue a prompt with a text generator, printed as it is made")
+    generate.add_argument("id")
+    generate.add_argument("prompt", help="the start of the text (\\n for a new line)")
+    generate.add_argument("--length", type=int, default=400, help="characters to generate (default 400)")
+    generate.add_argument("--temperature", type=float, default=0.8, help="below 1 safer, above 1 wilder (0.8)")
+    generate.add_argument("--top-k", type=int, default=None, help="choose among the k most likely characters only")
+    generate.add_argument("--seed", type=int, default=None, help="the same seed gives the same text")
+    generate.set_defaults(run=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the demo pages and the JSON API")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this machine only)")
@@ -118,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelUnavailable) as e:
+    except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelUnavailable, Usage) as e:
         print(f"mlsandbox: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlsandbox.experiments import Experiment
+from mlsandbox.kinds import Experiment
 from mlsandbox.runtime import Classifier
 
 

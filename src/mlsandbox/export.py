@@ -19,7 +19,7 @@ import torch
 
 from mlsandbox import machine, plots
 from mlsandbox.assets import sha256_of
-from mlsandbox.experiments import Experiment
+from mlsandbox.kinds import Experiment
 from mlsandbox.train import Result
 
 PARITY_TOLERANCE = 1e-4
@@ -28,14 +28,17 @@ PARITY_TOLERANCE = 1e-4
 def write_onnx(module: torch.nn.Module, args: tuple, path: Path, input_names: list[str], output_names: list[str],
                dynamic_shapes: tuple | None = None) -> None:
     """torch.onnx.export (dynamo) of module called on args, into one self-contained file."""
-    # The exporter's own noise, not ours: it logs that torchvision (which we never use) is absent, and
-    # torch.export trips a deprecation inside torch. Silence just those two, just here.
+    # The exporter's own noise, not ours: it logs that torchvision (which we never use) is absent,
+    # torch.export trips deprecations inside torch, and it warns that nn.LSTM re-flattens its own weights
+    # while being traced. Silence just those, just here.
     registration = logging.getLogger("torch.onnx._internal.exporter._registration")
     level = registration.level
     registration.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=r".*_check_is_size will be removed", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=r".*_flat_weights.*assigned during export", category=UserWarning)
             torch.onnx.export(
                 module.eval().cpu(), args, str(path), input_names=input_names, output_names=output_names,
                 dynamo=True, dynamic_shapes=dynamic_shapes, external_data=False, verbose=False,

@@ -15,7 +15,7 @@ def curves(history: list[dict], path: Path | None = None, title: str = ""):
     epochs = [h["epoch"] for h in history]
     figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 3.6))
     for axis, metric in ((loss, "loss"), (accuracy, "accuracy")):
-        axis.plot(epochs, [h[f"train_{metric}"] for h in history], "o-", label="training (augmented)")
+        axis.plot(epochs, [h[f"train_{metric}"] for h in history], "o-", label="training")
         axis.plot(epochs, [h[f"val_{metric}"] for h in history], "o-", label="validation")
         axis.set_xlabel("epoch")
         axis.set_title(metric)

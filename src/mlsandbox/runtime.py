@@ -9,7 +9,7 @@ import numpy as np
 import onnxruntime as ort
 
 from mlsandbox.assets import sha256_of
-from mlsandbox.experiments import Experiment
+from mlsandbox.kinds import Experiment
 
 
 class ModelUnavailable(RuntimeError):

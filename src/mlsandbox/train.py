@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from tqdm import tqdm  # text bars: they work in a terminal and in Jupyter without ipywidgets
 
 from mlsandbox.assets import cache_dir
-from mlsandbox.experiments import ARTIFACTS_ENV, Experiment, Recipe
+from mlsandbox.kinds import ARTIFACTS_ENV, Experiment, Recipe
 
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
 FAST_SUBSET = 2_000

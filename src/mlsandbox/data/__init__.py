@@ -30,3 +30,39 @@ class Split:
             keep = rng.permutation(len(y))[:n]
             parts += [x[keep], y[keep]]
         return Split(*parts, description=f"{self.description} (subset of {n} per part)")
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """A corpus as plain text, split by whole documents (plays, articles); test is never seen by training.
+
+    Each part is its documents joined by a blank line; `documents` names the documents of each part."""
+
+    train: str
+    validation: str
+    test: str
+    documents: dict[str, tuple[str, ...]]  # "train" | "validation" | "test" -> document names
+    description: str
+
+    def sizes(self) -> dict[str, int]:
+        """Characters in each part."""
+        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+
+    @classmethod
+    def by_documents(cls, texts: dict[str, str], candidates: list[str], held_out: int, seed: int,
+                     describe) -> "TextSplit":
+        """held_out of the candidate documents for validation and as many more for test, drawn by a
+        permutation with seed; every other document for training, in order. describe(names) -> the
+        description, given the document names of each part."""
+        order = np.random.default_rng(seed).permutation(len(candidates))
+        names = {"validation": [candidates[i] for i in order[:held_out]],
+                 "test": [candidates[i] for i in order[held_out : 2 * held_out]]}
+        names["train"] = [name for name in texts if name not in names["validation"] + names["test"]]
+        return cls(**{part: "\n\n".join(texts[name] for name in chosen) for part, chosen in names.items()},
+                   documents={part: tuple(chosen) for part, chosen in names.items()}, description=describe(names))
+
+    def subset(self, n: int) -> "TextSplit":
+        """The first 20 n characters of each part, for quick runs."""
+        cut = 20 * n
+        return TextSplit(self.train[:cut], self.validation[:cut], self.test[:cut], self.documents,
+                         f"{self.description} (first {cut:,} characters of each part)")

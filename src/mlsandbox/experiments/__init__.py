@@ -6,102 +6,13 @@ torch only when they are called.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, ClassVar
-
-from mlsandbox.assets import Asset
-
-ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
-PACKAGE_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Recipe:
-    """How a network is trained: a few plain numbers, as they appear in the notebook. Each kind of model
-    adds its own (augmentation for images, context length for text)."""
-
-    epochs: int
-    batch_size: int = 128
-    learning_rate: float = 3e-3
-    weight_decay: float = 5e-4
-    warmup: float = 0.2  # fraction of the steps over which the learning rate rises to its peak
-    ema: float = 0.0  # if > 0, validate and ship an exponential moving average of the weights
-    seed: int = 0
-
-    def quick(self) -> "Recipe":
-        """The same recipe cut to one epoch, for fast mode, in batches of 32: a small subset then still
-        makes enough steps to learn something."""
-        return dataclasses.replace(self, epochs=1, batch_size=32)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Experiment:
-    """What every experiment declares. Each kind of model (mlsandbox.kinds) subclasses it with the fields
-    only it needs, and with the hooks the rest of the project calls: the CLI, the web app, the training
-    loop and the export never ask which kind they hold."""
-
-    id: str
-    title: str
-    summary: str
-    family: str  # experiments of one family share a demo and are compared side by side
-    demo: str  # the page component that plays with it, e.g. "draw"
-    assets: tuple[Asset, ...]
-    load_data: Callable[[], Any]  # -> the kind's data: a data.Split, a data.TextSplit, ...
-    build_net: Callable[[], Any]  # -> torch.nn.Module (torch is imported only when this is called)
-    recipe: Recipe
-
-    kind: ClassVar[str]  # the kind's name, as the API reports it
-    selected_by: ClassVar[str] = "val_accuracy"  # the validation figure that picks the epoch to ship
-    higher_is_better: ClassVar[bool] = True
-
-    @property
-    def artifact_dir(self) -> Path:
-        return Path(os.environ.get(ARTIFACTS_ENV) or PACKAGE_ARTIFACTS) / self.id
-
-    @property
-    def model_path(self) -> Path:
-        return self.artifact_dir / "model.onnx"
-
-    def card(self) -> dict | None:
-        path = self.artifact_dir / "card.json"
-        return json.loads(path.read_text()) if path.is_file() else None
-
-    def best_epoch(self, history: list[dict]) -> int:
-        """The first epoch (from 1) with the best validation figure: the one training ships."""
-        values = [h[self.selected_by] for h in history]
-        return values.index(max(values) if self.higher_is_better else min(values)) + 1
-
-    # The hooks each kind implements.
-
-    def details(self) -> dict:
-        """What the page needs to know of this kind of experiment (labels, prompts, limits)."""
-        raise NotImplementedError
-
-    def open_runtime(self, path: Path | None = None):
-        """The served model (ONNX Runtime, no torch); the committed one, checked against its card, by default."""
-        raise NotImplementedError
-
-    def evaluate(self, data, model_path: Path | None = None) -> tuple[dict, dict[str, Callable[[Path], None]]]:
-        """Test metrics of the exported model on data's test part, and pictures to draw into files by name."""
-        raise NotImplementedError
-
-    def training_task(self, data, recipe: Recipe):
-        """The torch side: batches, loss, validation and ONNX export (see mlsandbox.train.Task)."""
-        raise NotImplementedError
-
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
-        """`mlsandbox predict ID INPUT...`: print what the model says of each input; the exit status."""
-        raise NotImplementedError
+from mlsandbox.kinds import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment, Recipe  # noqa: F401 (used by importers)
 
 
 def _collect() -> dict[str, Experiment]:
-    from mlsandbox.experiments import digits, sketches
+    from mlsandbox.experiments import digits, shakespeare, sketches, summation
 
-    found = [*digits.EXPERIMENTS, *sketches.EXPERIMENTS]
+    found = [*digits.EXPERIMENTS, *sketches.EXPERIMENTS, *summation.EXPERIMENTS, *shakespeare.EXPERIMENTS]
     return {e.id: e for e in found}
 
 

@@ -11,7 +11,7 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from mlsandbox import evaluation, imaging
-from mlsandbox.experiments import Experiment, Recipe
+from mlsandbox.kinds import Experiment, Recipe
 from mlsandbox.runtime import Classifier
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, runtime
 from mlsandbox.experiments import Experiment
-from mlsandbox.web.common import experiment_or_404
+from mlsandbox.web.common import experiment_or_404, ongoing
 
 STATIC = Path(__file__).resolve().parent / "static"
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
@@ -35,6 +35,7 @@ class ExperimentInfo(BaseModel):
     problem: str | None = Field(None, description="why the model is not served, and how to fix it")
     sha256: str | None = Field(None, description="sha256 of the model file being served, checked against the card")
     accuracy: float | None = Field(None, description="test accuracy from the model card")
+    headline: str | None = Field(None, description="the held-out figure that sums the model up, in words")
     card: dict | None = None
     notebook: str | None = None
     family_members: list[str]
@@ -50,7 +51,7 @@ def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     return ExperimentInfo(
         id=e.id, title=e.title, summary=e.summary, family=e.family, kind=e.kind, demo=e.demo, details=e.details(),
         trained=problem is None, problem=problem, sha256=sha256,
-        accuracy=card["metrics"]["accuracy"] if card else None,
+        accuracy=card["metrics"]["accuracy"] if card else None, headline=e.headline(card["metrics"]) if card else None,
         card=card if with_card else None, notebook=f"/notebooks/{e.id}.ipynb" if notebook.is_file() else None,
         family_members=[m.id for m in experiments.family(e)],
     )
@@ -94,7 +95,7 @@ def experiment_page(experiment_id: str) -> FileResponse | HTMLResponse:
 
 @app.get("/api/health")
 def health() -> dict:
-    return {"status": "ok", "experiments": len(experiments.REGISTRY)}
+    return {"status": "ok", "experiments": len(experiments.REGISTRY), **ongoing}
 
 
 @app.get("/api/experiments")

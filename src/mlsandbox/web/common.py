@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi import HTTPException, Request
 
 from mlsandbox import experiments
 from mlsandbox.experiments import Experiment
+
+
+ongoing: Counter[str] = Counter()  # long-running work now under way, by name ("streams"); /api/health shows it
 
 
 def experiment_or_404(experiment_id: str, kind: type[Experiment] = Experiment) -> Experiment:
@@ -15,8 +20,8 @@ def experiment_or_404(experiment_id: str, kind: type[Experiment] = Experiment) -
     except experiments.UnknownExperiment as e:
         raise HTTPException(404, str(e)) from None
     if not isinstance(experiment, kind):
-        raise HTTPException(404, f"{experiment.id} is a {experiment.kind}, not a {kind.kind}: its routes are "
-                            f"listed at /docs under {experiment.kind}s.")
+        raise HTTPException(404, f"{experiment.what()}, not a {kind.kind}: its routes are listed at /docs under "
+                            f"{experiment.kind}s.")
     return experiment
 
 

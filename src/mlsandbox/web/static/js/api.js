@@ -18,11 +18,12 @@ async function send(url, options) {
   return response.json();
 }
 
-async function errorMessage(response) {
+// The server's message for a failed response: its detail, or each invalid field with what is wrong with it.
+export async function errorMessage(response) {
   try {
     const { detail } = await response.json();
     if (typeof detail === "string") return detail;
-    if (Array.isArray(detail)) return detail.map((d) => d.msg).join("; ");
+    if (Array.isArray(detail)) return detail.map((d) => (d.loc?.length > 1 ? `${d.loc.at(-1)}: ` : "") + d.msg).join("; ");
   } catch {
     // not JSON: fall through to the status line
   }
@@ -33,3 +34,6 @@ export const getJSON = (url) => send(url);
 
 export const postImage = (url, blob) =>
   send(url, { method: "POST", headers: { "Content-Type": blob.type || "image/png" }, body: blob });
+
+export const postJSON = (url, body) =>
+  send(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

@@ -7,6 +7,8 @@ import { modelCard } from "./components/model-card.js";
 const DEMOS = {
   draw: () => import("./demos/draw.js"),
   sketch: () => import("./demos/sketch.js"),
+  translate: () => import("./demos/translate.js"),
+  text: () => import("./demos/text.js"),
 };
 
 async function main() {

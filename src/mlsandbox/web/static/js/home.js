@@ -1,11 +1,11 @@
 // The home page: one card per experiment in the registry, each linking to its demo page.
 import { getJSON } from "./api.js";
-import { h, percent, showMessage } from "./dom.js";
+import { h, showMessage } from "./dom.js";
 
 function card(experiment) {
   const accuracy = !experiment.trained
     ? h("p", { class: "accuracy untrained" }, experiment.problem)
-    : h("p", { class: "accuracy" }, h("strong", {}, percent(experiment.accuracy, 2)), " test accuracy");
+    : h("p", { class: "accuracy" }, h("strong", {}, experiment.headline));
   return h("li", {},
     h("a", { class: "card", href: `/experiments/${encodeURIComponent(experiment.id)}`, "data-testid": `experiment-${experiment.id}` },
       h("h2", {}, experiment.title),

@@ -1,11 +1,22 @@
 // "How it was trained": a model card's key facts, its learning curves, confusion matrix and notebook.
 import { count, h, percent } from "../dom.js";
 
-function facts(card) {
+// The held-out scores each kind reports; image classifiers by default.
+const SCORES = {
+  "text generator": (m) => [
+    ["Held-out text", `${m.nats_per_char.toFixed(2)} nats per character, ${m.bits_per_char.toFixed(2)} bits per character`],
+    ["Next-character accuracy", percent(m.accuracy, 2)],
+  ],
+  "sequence translator": (m) => [["Exact match", `${percent(m.exact_match, 2)} on ${count(m.test_examples)} held-out examples`]],
+};
+
+function facts(kind, card) {
   const { metrics, training, split } = card;
   const rows = [
-    ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
-    metrics.top3_accuracy != null && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
+    ...(SCORES[kind]?.(metrics) ?? [
+      ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
+      metrics.top3_accuracy != null && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
+    ]),
     ["Parameters", count(card.parameters)],
     ["Training", `${training.seconds} s, ${count(training.epochs)} epoch${training.epochs === 1 ? "" : "s"} (best: ${training.best_epoch}) on ${training.device}`],
     ["Data", card.dataset],
@@ -30,10 +41,10 @@ export function modelCard(experiment) {
     return root;
   }
   root.append(
-    facts(card),
+    facts(experiment.kind, card),
     h("div", { class: "figures" },
       figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
-      figure(`/artifacts/${id}/confusion.png`, experiment.details.labels.length > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
+      !SCORES[experiment.kind] && figure(`/artifacts/${id}/confusion.png`, (experiment.details.labels?.length ?? 0) > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
     experiment.notebook
       ? h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"), " that trains and explains it.")
       : h("p", { class: "muted" }, "No notebook in this installation."),
