@@ -160,3 +160,12 @@ def test_server_never_imports_torch():
 
 def test_server_binds_to_loopback_by_default():
     assert parser().parse_args(["serve"]).host == "127.0.0.1"
+
+
+def test_pages_carry_safety_headers_and_a_favicon(api):
+    for path in ("/", "/experiments/digits_cnn", "/api/health"):
+        headers = api.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'self'" in headers["content-security-policy"]
+    icon = api.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
