@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -110,3 +111,11 @@ class Experiment:
     def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
         """`mlsandbox predict ID INPUT...`: print what the model says of each input; the exit status."""
         raise NotImplementedError
+
+
+def report_refusal(field: str, value: str, message: str, as_json: bool, shown: str | None = None) -> None:
+    """`mlsandbox predict` on an input the model cannot take: a JSON line, or a line on standard error."""
+    if as_json:
+        print(json.dumps({field: value, "error": message}))
+    else:
+        print(f"mlsandbox: {shown or value}: {message}", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar
@@ -11,7 +10,7 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from mlsandbox import evaluation, imaging
-from mlsandbox.kinds import Experiment, Recipe
+from mlsandbox.kinds import Experiment, Recipe, report_refusal
 from mlsandbox.runtime import Classifier
 
 
@@ -72,11 +71,7 @@ class ImageClassifier(Experiment):
                 ranked = model.ranked(self.prepare(Path(name).read_bytes()), top=top)
             except (OSError, imaging.ImageError) as e:
                 failures += 1
-                message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-                if as_json:
-                    print(json.dumps({"file": name, "error": message}))
-                else:
-                    print(f"mlsandbox: {name}: {message}", file=sys.stderr)
+                report_refusal("file", name, e.strerror if isinstance(e, OSError) and e.strerror else str(e), as_json)
                 continue
             if as_json:
                 print(json.dumps({"file": name, "label": ranked[0][0],

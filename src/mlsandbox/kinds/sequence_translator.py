@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar
 
 import numpy as np
 
-from mlsandbox.kinds import Experiment, Recipe
+from mlsandbox.kinds import Experiment, Recipe, report_refusal
 from mlsandbox.runtime import open_session
 
 MAX_TEXT = 200  # characters a person may send; anything the model can read is far shorter
@@ -107,10 +106,7 @@ class SequenceTranslator(Experiment):
                 answer = model.translate([self.read(text)])[0].as_dict()
             except Unreadable as e:
                 failures += 1
-                if as_json:
-                    print(json.dumps({"input": text, "error": str(e)}))
-                else:
-                    print(f"mlsandbox: {text!r}: {e}", file=sys.stderr)
+                report_refusal("input", text, str(e), as_json, shown=repr(text))
                 continue
             if as_json:
                 print(json.dumps({"input": text, **answer}))
