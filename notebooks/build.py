@@ -29,7 +29,7 @@ from stories import digits, sketches, summation, text  # noqa: E402
 
 NOTEBOOKS = {  # experiment id -> its list of cells
     **digits.NOTEBOOKS, **sketches.NOTEBOOKS, **summation.NOTEBOOKS,
-    **{i: text.NOTEBOOKS[i] for i in ("shakespeare_lstm", "shakespeare_transformer")},  # wikipedia: once trained
+    **text.NOTEBOOKS,
 }
 FAST_ENV = "MLSANDBOX_FAST"  # the same variable as mlsandbox.train.FAST_ENV (kept import-free here)
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

@@ -10,9 +10,10 @@ from mlsandbox.kinds import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment, Recipe
 
 
 def _collect() -> dict[str, Experiment]:
-    from mlsandbox.experiments import digits, shakespeare, sketches, summation
+    from mlsandbox.experiments import digits, shakespeare, sketches, summation, wikipedia
 
-    found = [*digits.EXPERIMENTS, *sketches.EXPERIMENTS, *summation.EXPERIMENTS, *shakespeare.EXPERIMENTS]
+    found = [*digits.EXPERIMENTS, *sketches.EXPERIMENTS, *summation.EXPERIMENTS, *shakespeare.EXPERIMENTS,
+             *wikipedia.EXPERIMENTS]
     return {e.id: e for e in found}
 
 
