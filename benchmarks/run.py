@@ -28,12 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 import report  # noqa: E402
 import sequences  # noqa: E402
+import vision  # noqa: E402
 from report import percentiles_ms, row  # noqa: E402
 
 from mlsandbox import evaluation, experiments, imaging, runtime  # noqa: E402
 from mlsandbox.drawings import CANVAS, canvas_png, random_canvas_png  # noqa: E402
 from mlsandbox.experiments import Experiment  # noqa: E402
 from mlsandbox.kinds.image_classifier import ImageClassifier  # noqa: E402
+from mlsandbox.kinds.photo_classifier import PhotoClassifier  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
@@ -48,9 +50,11 @@ START_TARGET_S, THROUGHPUT_TARGET = 2.0, 500.0
 
 
 def trained(family: str | None = None, kind: type = ImageClassifier) -> list[experiments.Experiment]:
-    """The experiments of a kind (image classifiers unless told) that have a model to measure."""
+    """The experiments of a kind that have a model to measure: unless told, the image classifiers trained
+    here on a test split of ours (not the pretrained photo classifier: benchmarks/vision.py measures it)."""
     return [e for e in experiments.REGISTRY.values()
-            if isinstance(e, kind) and e.model_path.is_file() and (family is None or e.family == family)]
+            if isinstance(e, kind) and e.model_path.is_file() and (family is None or e.family == family)
+            and not (kind is ImageClassifier and isinstance(e, PhotoClassifier))]
 
 
 @functools.cache
@@ -344,6 +348,8 @@ def record_in_cards(results: dict, chosen: list[str]) -> None:
                    if e.id in measures.get(name, {})}
         if measures.get("streams", {}).get("experiment") == e.id:
             figures["streams"] = measures["streams"]
+        if e.id in measures.get("vision", {}):
+            figures["vision"] = measures["vision"][e.id]
         if e.id == "digits_cnn" and measures.get("time_to_99", {}).get("reached"):
             figures["time_to_99"] = {k: measures["time_to_99"][k]
                                      for k in ("goal", "seconds", "steps", "epochs", "test_accuracy")}
@@ -376,7 +382,8 @@ def _wait_until_up(port: int, process, limit_s: float = 60) -> None:
 
 MEASURES = {"accuracy": accuracy, "canvas": canvas, "time_to_99": time_to_99, "onnx_latency": onnx_latency,
             "http": http_serving, "sequences": sequences.quality,
-            "streams": functools.partial(sequences.streams, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up)}
+            "streams": functools.partial(sequences.streams, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up),
+            "vision": functools.partial(vision.serving, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,11 +73,11 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> N
     raise RuntimeError(f"server at {url} did not answer within {seconds} s")
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """The real server (uvicorn, `mlsandbox serve`) in its own process; yields its base URL."""
+@contextmanager
+def running_server(env: dict | None = None):
+    """The real server (uvicorn, `mlsandbox serve`) in its own process, for the block; yields its base URL."""
     port = free_port()
-    process = start_server(port)
+    process = start_server(port, env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
@@ -85,6 +85,12 @@ def live_server():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    with running_server() as url:
+        yield url
 
 
 # --- A real browser: Debian's Chromium driven by Playwright --------------------------------------------

@@ -22,8 +22,11 @@ import numpy as np
 
 from mlsandbox import assets, experiments
 from mlsandbox.drawings import CANVAS, canvas_png
+from mlsandbox.imaging import decode, to_rgb
 from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment
 from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.kinds.object_detector import Detector, ObjectDetector
+from mlsandbox.kinds.photo_classifier import PHOTO_TOP, PhotoClassifier
 from mlsandbox.kinds.sequence_translator import SequenceTranslator
 from mlsandbox.kinds.text_generator import TextGenerator
 from mlsandbox.runtime import Classifier
@@ -34,6 +37,17 @@ SIGMAS = 4  # how far below the committed model's test accuracy a sample of n ma
 TRANSLATIONS = 400  # held-out texts sent to a translator
 GENERATED, SCORED = 200, 20_000  # characters generated through the API; held-out characters scored
 NATS_MARGIN = 0.25  # a generator may score this much worse on a held-out excerpt than on the whole test text
+# Pretrained models have no test split of ours: real photos, and what a person sees in them. Each must be
+# answered right (an ImageNet class a person would accept; an object a person would box, where they box it).
+PHOTO_TRUTH = {
+    "chelsea.png": {"tabby, tabby cat", "tiger cat", "Egyptian cat"},
+    "coffee.png": {"espresso", "cup", "coffee mug"},
+    "motorcycle_left.png": {"moped", "motor scooter, scooter"},
+    "rocket.jpg": {"space shuttle", "missile", "projectile, missile"},
+}
+OBJECTS = {"astronaut.png": "person", "chelsea.png": "cat", "coffee.png": "cup", "motorcycle_left.png": "motorcycle"}
+REFERENCE_DETECTIONS = Path(__file__).parent / "data" / "nanodet_reference.json"
+SAME_BOX = 0.5  # intersection over union with the reference's box
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,12 @@ def committed_card(experiment: Experiment) -> dict:
 def held_out(experiment_id: str) -> Sample:
     experiment = experiments.get(experiment_id)
     data = experiment.load_data()
+    if isinstance(experiment, PhotoClassifier):
+        return Sample(experiment, tuple(data[name].read_bytes() for name in PHOTO_TRUTH), tuple(PHOTO_TRUTH.values()))
+    if isinstance(experiment, ObjectDetector):  # what a person boxes, where the reference decoder boxes it
+        reference = json.loads(REFERENCE_DETECTIONS.read_text())["photos"]
+        truth = [next(d for d in reference[name]["detections"] if d["label"] == label) for name, label in OBJECTS.items()]
+        return Sample(experiment, tuple(data[name].read_bytes() for name in OBJECTS), tuple(truth))
     if isinstance(experiment, ImageClassifier):  # the first test images of each class, drawn on the canvas
         chosen = np.concatenate([np.flatnonzero(data.y_test == k)[: PER_CLASS[experiment.family]]
                                  for k in range(len(experiment.labels))])
@@ -84,14 +104,22 @@ def held_out(experiment_id: str) -> Sample:
 def served_outputs(served: Served, sample: Sample):
     """What the server answers for the sample: probabilities in a fixed order, per kind."""
     e, client = sample.experiment, served.client
+    if isinstance(e, ObjectDetector):
+        answers = []
+        for body in sample.inputs:
+            response = client.post(f"/api/experiments/{e.id}/detect", content=body, headers={"Content-Type": "image/png"})
+            assert response.status_code == 200, response.text
+            answers.append(response.json()["detections"])
+        return answers
     if isinstance(e, ImageClassifier):
-        order = {label: i for i, label in enumerate(e.labels)}
+        labels = e.open_runtime(committed(e)).labels if isinstance(e, PhotoClassifier) else e.labels
+        order = {label: i for i, label in enumerate(labels)}
         rows = []
         for body in sample.inputs:
             response = client.post(f"/api/experiments/{e.id}/predict", content=body,
                                    headers={"Content-Type": "image/png"})
             assert response.status_code == 200, response.text
-            row = np.zeros(len(order))
+            row = np.zeros(len(labels))
             for guess in response.json()["ranked"]:
                 row[order[guess["label"]]] = guess["probability"]
             rows.append(row)
@@ -115,6 +143,12 @@ def served_outputs(served: Served, sample: Sample):
 def offline_outputs(sample: Sample):
     """The same, from the committed ONNX file run here."""
     e = sample.experiment
+    if isinstance(e, ObjectDetector):
+        detector = Detector(e, committed(e))
+        return [[d.as_json() for d in detector.detect(to_rgb(decode(body)))] for body in sample.inputs]
+    if isinstance(e, PhotoClassifier):  # the server gives the top five labels (ImageNet has two cranes)
+        p = e.open_runtime(committed(e)).probabilities(np.stack([e.prepare(body).input for body in sample.inputs]))
+        return np.where(p >= -np.sort(-p, axis=1)[:, PHOTO_TOP - 1 : PHOTO_TOP], p, 0.0)
     if isinstance(e, ImageClassifier):
         inputs = np.stack([e.prepare(body) for body in sample.inputs])
         return Classifier(e, committed(e)).probabilities(inputs)
@@ -131,6 +165,13 @@ def difference(served, offline) -> float:
     if isinstance(served, np.ndarray):
         return float(np.abs(served - offline).max())
     worst = 0.0
+    if served and isinstance(served[0], list):  # detections of each photo
+        for a, b in zip(served, offline, strict=True):
+            for x, y in zip(a, b, strict=True):
+                if x["label"] != y["label"]:
+                    return math.inf
+                worst = max(worst, abs(x["score"] - y["score"]), *(abs(p - q) / 1000 for p, q in zip(x["box"], y["box"])))
+        return worst
     for a, b in zip(served, offline, strict=True):
         for x, y in ((a, b), *zip(a.get("characters", []), b.get("characters", []), strict=True)):
             if x.get("character") != y.get("character") or x.get("output") != y.get("output"):
@@ -154,7 +195,10 @@ def check_is_committed_model(served: Served, sample: Sample, outputs) -> None:
 
 def accuracy_floor(experiment: Experiment, n: int) -> float:
     """The committed test accuracy less SIGMAS standard errors of a sample of n: the real model stays
-    above it; chance, a constant answer or shuffled labels stay far below."""
+    above it; chance, a constant answer or shuffled labels stay far below. A pretrained model must get
+    every probe photo right."""
+    if isinstance(experiment, (PhotoClassifier, ObjectDetector)):
+        return 1.0
     p = committed_card(experiment)["metrics"]["accuracy"]
     return p - SIGMAS * math.sqrt(p * (1 - p) / n)
 
@@ -167,13 +211,25 @@ def check_accuracy(served: Served, sample: Sample, outputs) -> None:
         ceiling = committed_card(e)["metrics"]["nats_per_char"] + NATS_MARGIN
         assert nats <= ceiling, f"{e.id}: {nats:.3f} nats per held-out character, below the floor: over {ceiling:.3f}"
         return
-    if isinstance(e, ImageClassifier):
+    if isinstance(e, ObjectDetector):
+        right = np.array([any(d["label"] == truth["label"] and iou(d["box"], truth["box"]) >= SAME_BOX for d in found)
+                          for found, truth in zip(outputs, sample.truth)])
+    elif isinstance(e, PhotoClassifier):
+        labels = e.open_runtime(committed(e)).labels
+        right = np.array([labels[row.argmax()] in truth for row, truth in zip(outputs, sample.truth)])
+    elif isinstance(e, ImageClassifier):
         right = outputs.argmax(axis=1) == sample.truth
     else:
         right = np.array([o["output"] == t for o, t in zip(outputs, sample.truth)])
     floor = accuracy_floor(e, len(right))
     assert right.mean() >= floor, (f"{e.id}: {right.mean():.3f} of {len(right)} held-out inputs answered right, "
                                    f"below the floor {floor:.3f}")
+
+
+def iou(a: list[float], b: list[float]) -> float:
+    overlap = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap
+    return overlap / union if union > 0 else 0.0
 
 
 def cli_score(served: Served, experiment: Experiment, text: str) -> float:

@@ -9,52 +9,65 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 from onnx import helper, numpy_helper
 
 from mlsandbox import assets
 from mlsandbox.experiments import PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 from mlsandbox.kinds.text_generator import TextGenerator
 
 
-def _rewired(experiment: Experiment) -> tuple[onnx.ModelProto, str, str]:
-    """The committed model with its first output renamed: (model, the output's name, its new inner name).
-    Its other outputs (a generator's memory) stay as they are."""
+def _answers(experiment: Experiment) -> dict[str, int]:
+    """The outputs that carry the model's answer, with their number of classes: the first (a classifier's
+    probabilities, a generator's next character), or every grid's class scores for a detector. A generator's
+    memory stays as it is. (ONNX Runtime knows the shapes the file may leave symbolic.)"""
+    outputs = ort.InferenceSession(PACKAGE_ARTIFACTS / experiment.id / "model.onnx").get_outputs()
+    if isinstance(experiment, ObjectDetector):
+        return {o.name: o.shape[-1] for o in outputs if o.shape[-1] == len(Detector(experiment).labels)}
+    return {outputs[0].name: outputs[0].shape[-1]}
+
+
+def _rewired(experiment: Experiment) -> tuple[onnx.ModelProto, list[tuple[str, str, int]]]:
+    """The committed model with its answer outputs renamed: (model, [(output, its new inner name, classes)])."""
     model = onnx.load(PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
-    output = model.graph.output[0].name
-    inner = f"{output}_committed"
-    for node in model.graph.node:
-        node.output[:] = [inner if name == output else name for name in node.output]
-    return model, output, inner
+    rewired = []
+    for output, classes in _answers(experiment).items():
+        inner = f"{output}_committed"
+        for node in model.graph.node:
+            node.output[:] = [inner if name == output else name for name in node.output]
+        rewired.append((output, inner, classes))
+    return model, rewired
 
 
 def constant(experiment: Experiment) -> onnx.ModelProto:
     """The committed model's inputs and outputs, but its answer is always the same: the first of its classes
     (a label, a digit, a character) at 90%, whatever it is shown."""
-    model, output, inner = _rewired(experiment)
-    classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
-    answer = np.full(classes, 0.1 / (classes - 1), dtype=np.float32)
-    answer[0] = 0.9
-    if isinstance(experiment, TextGenerator):  # it answers log-probabilities
-        answer = np.log(answer)
-    zero, zeros, constant_answer = f"{output}_zero", f"{output}_zeros", f"{output}_constant"  # names new to the graph
-    model.graph.initializer.extend([numpy_helper.from_array(np.zeros(1, dtype=np.float32), zero),
-                                    numpy_helper.from_array(answer, constant_answer)])
-    model.graph.node.extend([helper.make_node("Mul", [inner, zero], [zeros]),
-                             helper.make_node("Add", [zeros, constant_answer], [output])])
+    model, rewired = _rewired(experiment)
+    for output, inner, classes in rewired:
+        answer = np.full(classes, 0.1 / (classes - 1), dtype=np.float32)
+        answer[0] = 0.9
+        if isinstance(experiment, TextGenerator):  # it answers log-probabilities
+            answer = np.log(answer)
+        zero, zeros, constant_answer = f"{output}_zero", f"{output}_zeros", f"{output}_constant"  # new names
+        model.graph.initializer.extend([numpy_helper.from_array(np.zeros(1, dtype=np.float32), zero),
+                                        numpy_helper.from_array(answer, constant_answer)])
+        model.graph.node.extend([helper.make_node("Mul", [inner, zero], [zeros]),
+                                 helper.make_node("Add", [zeros, constant_answer], [output])])
     onnx.checker.check_model(model)
     return model
 
 
 def permuted(experiment: Experiment, seed: int = 0) -> onnx.ModelProto:
     """The committed model with its classes shuffled so that none keeps its own probability."""
-    model, output, inner = _rewired(experiment)
-    classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(classes)
-    while (order == np.arange(classes)).any():
+    model, rewired = _rewired(experiment)
+    for output, inner, classes in rewired:
+        rng = np.random.default_rng(seed)
         order = rng.permutation(classes)
-    model.graph.initializer.append(numpy_helper.from_array(order.astype(np.int64), f"{output}_shuffle"))
-    model.graph.node.append(helper.make_node("Gather", [inner, f"{output}_shuffle"], [output], axis=-1))
+        while (order == np.arange(classes)).any():
+            order = rng.permutation(classes)
+        model.graph.initializer.append(numpy_helper.from_array(order.astype(np.int64), f"{output}_shuffle"))
+        model.graph.node.append(helper.make_node("Gather", [inner, f"{output}_shuffle"], [output], axis=-1))
     onnx.checker.check_model(model)
     return model
 

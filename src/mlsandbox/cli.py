@@ -42,17 +42,11 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from mlsandbox import export, train
+    from mlsandbox import train
 
     experiment = experiments.get(args.id)
-    fast = args.fast or train.fast_mode()
-    split, recipe = experiment.load_data(), experiment.recipe
-    if fast:
-        train.use_fast_artifacts()  # keep the committed ones
-        split, recipe = split.subset(train.FAST_SUBSET), train.quick(recipe)
-    result = train.fit(experiment, split, recipe)
-    card = export.export(experiment, split, result, command=f"mlsandbox train {experiment.id}" + " --fast" * fast)
-    print(json.dumps({"id": experiment.id, **card["metrics"], "seconds": card["training"]["seconds"],
+    card = experiment.make_model(fast=args.fast or train.fast_mode())
+    print(json.dumps({"id": experiment.id, **card["metrics"], "seconds": card.get("training", {}).get("seconds"),
                       "artifacts": str(experiment.artifact_dir)}))
     return 0
 
@@ -65,11 +59,15 @@ def cmd_evaluate(args) -> int:
         metrics, split = runtime.served(experiment).score(read_text(args.text)), args.text
     else:
         metrics, _ = experiment.evaluate(experiment.load_data())
-        split = "test"
+        split = "test photos" if "photos" in metrics else "test"  # a pretrained model has no test split of ours
     report = {"id": experiment.id, **metrics, "split": split, "model": str(experiment.model_path),
               "sha256": assets.sha256_of(experiment.model_path)}  # the runtime checked it against the card
     if args.json:
         print(json.dumps(report))
+    elif "photos" in metrics:
+        for name, answers in metrics["photos"].items():
+            print(f"{name}: " + (", ".join(f"{a['label']} {a.get('probability', a.get('score')):.0%}" for a in answers)
+                                 or "nothing found"))
     else:
         print(f"{experiment.id}: " + ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
                                               if isinstance(value, float)) + " on the held-out test split")
@@ -118,7 +116,11 @@ def read_text(name: str) -> str:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    uvicorn.run("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level)
+    from mlsandbox import imaging
+
+    # A camera frame over the WebSocket is bounded like any upload (the frame route answers what is over it).
+    uvicorn.run("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level,
+                ws_max_size=imaging.MAX_BYTES + 4096)
     return 0
 
 

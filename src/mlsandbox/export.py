@@ -4,6 +4,7 @@ Each kind writes its own ONNX graph (its training module's to_onnx); this module
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -12,13 +13,15 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
 from mlsandbox import machine, plots
-from mlsandbox.assets import sha256_of
+from mlsandbox.assets import Asset, sha256_of
 from mlsandbox.kinds import Experiment
 from mlsandbox.train import Result
 
@@ -49,10 +52,7 @@ def write_onnx(module: torch.nn.Module, args: tuple, path: Path, input_names: li
 
 def export(experiment: Experiment, data, result: Result, command: str) -> dict:
     """Write model.onnx, card.json, history.json, curves.png and the kind's pictures; return the card."""
-    out = experiment.artifact_dir
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{experiment.id}-") as tmp:
-        staging = Path(tmp)
+    with staged(experiment) as staging:
         model_path = staging / "model.onnx"
         difference = experiment.training_task(data, result.recipe).to_onnx(result.model, model_path)
         if difference > PARITY_TOLERANCE:
@@ -88,10 +88,48 @@ def export(experiment: Experiment, data, result: Result, command: str) -> dict:
         plots.curves(result.history, staging / "curves.png", title=experiment.title)
         for name, draw in pictures.items():
             draw(staging / name)
+    return card
+
+
+def write_imported_card(experiment: Experiment, staging: Path, dataset: str, metrics: dict, source: dict,
+                        started: float, model: dict | None = None, parameters: int | None = None) -> dict:
+    """The card of a pretrained model imported into staging (beside its model.onnx): like a trained model's,
+    with where its weights come from (source) in place of how they were trained."""
+    model_path = staging / "model.onnx"
+    card = {
+        "id": experiment.id,
+        "title": experiment.title,
+        "kind": experiment.kind,
+        "dataset": dataset,
+        "metrics": metrics,
+        **({"parameters": parameters} if parameters is not None else {}),
+        "model": {"file": "model.onnx", "bytes": model_path.stat().st_size, "sha256": sha256_of(model_path),
+                  **(model or {})},
+        "source": {"pretrained": True, **source},
+        "imported": {"seconds": round(time.perf_counter() - started, 1), "machine": machine.describe(),
+                     "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
+        "command": experiment.remake,
+    }
+    (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def asset_record(asset: Asset) -> dict:
+    return {"registry": asset.registry, "package": asset.spec, "member": asset.member, "sha256": asset.sha256}
+
+
+@contextlib.contextmanager
+def staged(experiment: Experiment) -> Iterator[Path]:
+    """A folder to write an experiment's artifacts into; when the block ends without an error, it replaces
+    the experiment's artifact folder in one step (see replace_directory), and otherwise it is removed."""
+    out = experiment.artifact_dir
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{experiment.id}-") as tmp:
+        staging = Path(tmp)
+        yield staging
         staging.chmod(0o755)  # temporary directories are private; artifacts are for every user to read
         replace_directory(staging, out)
         staging.mkdir()  # TemporaryDirectory cleans up the name it made
-    return card
 
 
 def replace_directory(new: Path, old: Path) -> None:

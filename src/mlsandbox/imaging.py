@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
@@ -52,6 +53,13 @@ def decode(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"The image is truncated or corrupt ({e}). Save it again and resend it.") from e
     return image
+
+
+def read_file(name: str) -> bytes:
+    """An image file's bytes, refused before reading if it is over the upload limit."""
+    if Path(name).stat().st_size > MAX_BYTES:
+        raise ImageTooLarge(f"The file is over {MAX_BYTES:,} bytes. Scale it down.")
+    return Path(name).read_bytes()
 
 
 def to_ink(image: Image.Image) -> np.ndarray:
@@ -122,6 +130,38 @@ def sketch(ink: np.ndarray, box: int = SKETCH_BOX, size: int = SKETCH_SIZE) -> n
 def digit_from_bytes(data: bytes) -> np.ndarray:
     """The whole path from uploaded bytes to a 28x28 MNIST-style input in 0..1."""
     return mnist_digit(to_ink(decode(data)))
+
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any photo as the camera saw it, in RGB: EXIF orientation applied; transparency over white; grayscale,
+    palette, 16-bit and CMYK converted."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grayscale: scale to 8 bits
+        values = np.asarray(image, dtype=np.float32)
+        image = Image.fromarray(np.uint8(np.clip(values * 255.0 / max(float(values.max()), 1.0), 0, 255)))
+    if image.mode in ("RGBA", "LA", "PA", "P") and (image.mode != "P" or "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return image.convert("RGB")
+
+
+def imagenet_photo(image: Image.Image, resize: int = 256, crop: int = 224) -> tuple[np.ndarray, tuple[int, ...]]:
+    """An RGB photo (see to_rgb) as ImageNet classifiers were trained on it: the short side resized to 256 (bilinear,
+    anti-aliased), the centre 224x224 cut out, scaled by ImageNet's mean and std. Returns the (3, 224, 224)
+    input and the box (x1, y1, x2, y2) of the photo's own pixels that the crop shows."""
+    width, height = image.size
+    scale = resize / min(width, height)
+    resized = image.resize((max(crop, round(width * scale)), max(crop, round(height * scale))), Image.Resampling.BILINEAR)
+    left, top = int(round((resized.width - crop) / 2)), int(round((resized.height - crop) / 2))
+    pixels = np.asarray(resized.crop((left, top, left + crop, top + crop)), dtype=np.float32) / 255.0
+    model_input = ((pixels - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)
+    sx, sy = width / resized.width, height / resized.height
+    box = (round(left * sx), round(top * sy), round((left + crop) * sx), round((top + crop) * sy))
+    return np.ascontiguousarray(model_input), box
 
 
 def to_png(array: np.ndarray) -> bytes:

@@ -24,7 +24,7 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
     checked = path is None
     path = path or experiment.model_path
     if not path.is_file():
-        raise ModelUnavailable(f"{experiment.id} has no trained model at {path}: run `mlsandbox train {experiment.id}`.")
+        raise ModelUnavailable(f"{experiment.id} has no model at {path}: run `{experiment.remake}`.")
     sha256 = sha256_of(path)
     if checked:
         card = experiment.card()
@@ -34,7 +34,7 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
             raise ModelUnavailable(
                 f"{experiment.id}: {path} has sha256 {sha256} but its card names {found}, so the file is not the "
                 f"model the card describes. Restore both from the repository (`git checkout -- {path.parent}`) or "
-                f"run `mlsandbox train {experiment.id}`.")
+                f"run `{experiment.remake}`.")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -42,7 +42,7 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as e:  # ONNX Runtime raises its own types for unreadable files
         raise ModelUnavailable(f"{experiment.id}: {path} is not a readable ONNX model ({e}). Restore it from the "
-                               f"repository or run `mlsandbox train {experiment.id}`.") from None
+                               f"repository or run `{experiment.remake}`.") from None
     return session, sha256
 
 

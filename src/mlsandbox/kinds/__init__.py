@@ -62,6 +62,7 @@ class Experiment:
     recipe: Recipe
 
     kind: ClassVar[str]  # the kind's name, as the API reports it
+    pretrained: ClassVar[bool] = False  # imported, not trained here: make_model imports it
     selected_by: ClassVar[str] = "val_accuracy"  # the validation figure that picks the epoch to ship
     higher_is_better: ClassVar[bool] = True
 
@@ -82,6 +83,11 @@ class Experiment:
         values = [h[self.selected_by] for h in history]
         return values.index(max(values) if self.higher_is_better else min(values)) + 1
 
+    @property
+    def remake(self) -> str:
+        """The command that makes the model again: trains it, or imports it."""
+        return f"mlsandbox train {self.id}"
+
     def what(self) -> str:
         """"digits_cnn is an image classifier": for messages."""
         return f"{self.id} is {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind}"
@@ -89,6 +95,19 @@ class Experiment:
     def headline(self, metrics: dict) -> str:
         """The held-out figure that sums the model up, in words, as `mlsandbox list` and the home page show it."""
         return f"{metrics['accuracy']:.2%} test accuracy"
+
+    def make_model(self, fast: bool = False) -> dict:
+        """`mlsandbox train ID`: train the network, export it with its card, and return the card. Fast: a small
+        subset and one epoch, written to the cache so the committed model stays. Kinds of pretrained networks
+        import theirs instead."""
+        from mlsandbox import export, train
+
+        data, recipe = self.load_data(), self.recipe
+        if fast:
+            train.use_fast_artifacts()
+            data, recipe = data.subset(train.FAST_SUBSET), train.quick(recipe)
+        result = train.fit(self, data, recipe)
+        return export.export(self, data, result, command=f"mlsandbox train {self.id}" + " --fast" * fast)
 
     # The hooks each kind implements.
 
@@ -111,6 +130,21 @@ class Experiment:
     def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
         """`mlsandbox predict ID INPUT...`: print what the model says of each input; the exit status."""
         raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pretrained:
+    """Mixed into an experiment whose network is imported from published weights rather than trained here:
+    the pinned files the import reads, and the import, which `mlsandbox train ID` runs instead of training."""
+
+    pretrained: ClassVar[bool] = True
+    recipe: None = None
+    build_net: Callable | None = None
+    sources: tuple[Asset, ...] = ()  # read by the import only; serving needs none of them
+    import_model: Callable[[Any], dict]  # experiment -> its card, written with the model
+
+    def make_model(self, fast: bool = False) -> dict:
+        return self.import_model(self)
 
 
 def report_refusal(field: str, value: str, message: str, as_json: bool, shown: str | None = None) -> None:

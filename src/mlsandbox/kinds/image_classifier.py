@@ -66,9 +66,7 @@ class ImageClassifier(Experiment):
         failures = 0
         for name in inputs:
             try:
-                if Path(name).stat().st_size > imaging.MAX_BYTES:
-                    raise imaging.ImageTooLarge(f"The file is over {imaging.MAX_BYTES:,} bytes. Scale it down.")
-                ranked = model.ranked(self.prepare(Path(name).read_bytes()), top=top)
+                ranked = model.ranked(self.prepare(imaging.read_file(name)), top=top)
             except (OSError, imaging.ImageError) as e:
                 failures += 1
                 report_refusal("file", name, e.strerror if isinstance(e, OSError) and e.strerror else str(e), as_json)

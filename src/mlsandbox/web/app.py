@@ -30,6 +30,7 @@ class ExperimentInfo(BaseModel):
     family: str
     kind: str = Field(description="the kind of model: its API routes and page component follow from it")
     demo: str
+    pretrained: bool = Field(description="imported from published weights rather than trained here")
     details: dict = Field(description="what only this kind has: labels for classifiers, limits for generators")
     trained: bool = Field(description="whether its model is being served")
     problem: str | None = Field(None, description="why the model is not served, and how to fix it")
@@ -49,9 +50,10 @@ def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     except runtime.ModelUnavailable as error:
         sha256, problem = None, str(error)
     return ExperimentInfo(
-        id=e.id, title=e.title, summary=e.summary, family=e.family, kind=e.kind, demo=e.demo, details=e.details(),
+        id=e.id, title=e.title, summary=e.summary, family=e.family, kind=e.kind, demo=e.demo,
+        pretrained=e.pretrained, details=e.details(),
         trained=problem is None, problem=problem, sha256=sha256,
-        accuracy=card["metrics"]["accuracy"] if card else None, headline=e.headline(card["metrics"]) if card else None,
+        accuracy=card["metrics"].get("accuracy") if card else None, headline=e.headline(card["metrics"]) if card else None,
         card=card if with_card else None, notebook=f"/notebooks/{e.id}.ipynb" if notebook.is_file() else None,
         family_members=[m.id for m in experiments.family(e)],
     )

@@ -1,12 +1,14 @@
-"""What the routes of every kind share: finding the experiment, and reading a bounded request body."""
+"""What the routes of every kind share: finding the experiment, reading a bounded request body, and
+answering what cannot be served."""
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 
 from fastapi import HTTPException, Request
 
-from mlsandbox import experiments
+from mlsandbox import experiments, imaging, runtime
 from mlsandbox.experiments import Experiment
 
 
@@ -38,3 +40,16 @@ async def read_body(request: Request, limit: int, what: str) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@contextmanager
+def answered_as_http():
+    """An image the server cannot take, or a model it cannot serve, as the HTTP answer that says why."""
+    try:
+        yield
+    except imaging.ImageTooLarge as e:
+        raise HTTPException(413, str(e)) from None
+    except imaging.ImageError as e:
+        raise HTTPException(422, str(e)) from None
+    except runtime.ModelUnavailable as e:
+        raise HTTPException(503, str(e)) from None

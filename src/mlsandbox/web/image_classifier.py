@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import assets, imaging, runtime
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.web.common import experiment_or_404, read_body
+from mlsandbox.kinds.photo_classifier import PHOTO_TOP, Photo
+from mlsandbox.web.common import answered_as_http, experiment_or_404, read_body
 
 router = APIRouter(tags=["image classifiers"])
 
@@ -33,11 +34,18 @@ class Guess(BaseModel):
     probability: float = Field(ge=0, le=1)
 
 
+class Heatmap(BaseModel):
+    box: list[int] = Field(description="x1, y1, x2, y2: the part of the photo (in its own pixels) the network saw")
+    size: list[int] = Field(description="the photo's width and height, upright")
+    cells: list[list[float]] = Field(description="where the network saw its top label, rows of 0..1 over the box")
+
+
 class Prediction(BaseModel):
     experiment: str
     label: str = Field(description="the most likely label")
     ranked: list[Guess] = Field(description="labels with their probabilities, most likely first")
     input: list[list[float]] | None = Field(None, description="what the model saw (with show_input=true)")
+    heatmap: Heatmap | None = Field(None, description="photo classifiers: where the network looked")
     milliseconds: float = Field(description="server time from bytes to probabilities")
 
 
@@ -45,33 +53,34 @@ class Prediction(BaseModel):
 async def predict(
     experiment_id: str,
     request: Request,
-    top: int | None = Query(None, ge=1, description="how many labels to return (default: all)"),
+    top: int | None = Query(None, ge=1, description="how many labels to return (default: all; 5 for photos)"),
     show_input: bool = Query(False, description="also return the preprocessed model input"),
 ) -> Prediction:
     """Classify a drawing or photo: the body is the image bytes (PNG, JPEG, WebP), or JSON with a data URL.
 
-    The image is cropped to its ink, scaled and centred the way the training data was, then classified.
+    A drawing is cropped to its ink, scaled and centred the way the training data was; a photo is turned
+    upright, resized and centre-cropped the way ImageNet's were. Then it is classified.
     """
     experiment = experiment_or_404(experiment_id, ImageClassifier)
     data = await read_body(request, imaging.MAX_BYTES, "image")
     started = time.perf_counter()
     if request.headers.get("content-type", "").startswith("application/json"):
         data = image_from_json(data)
-    try:
-        model_input = experiment.prepare(data)
+    with answered_as_http():
+        prepared = experiment.prepare(data)
         model = runtime.served(experiment)
-    except imaging.ImageTooLarge as e:
-        raise HTTPException(413, str(e)) from None
-    except imaging.ImageError as e:
-        raise HTTPException(422, str(e)) from None
-    except runtime.ModelUnavailable as e:
-        raise HTTPException(503, str(e)) from None
-    ranked = model.ranked(model_input, top=top)
+    heatmap = None
+    if isinstance(prepared, Photo):
+        ranked, cells = model.look(prepared, top=top or PHOTO_TOP)
+        heatmap = Heatmap(box=list(prepared.box), size=list(prepared.size), cells=cells.round(3).tolist())
+    else:
+        ranked = model.ranked(prepared, top=top)
     return Prediction(
         experiment=experiment.id,
         label=ranked[0][0],
         ranked=[Guess(label=label, probability=p) for label, p in ranked],
-        input=model_input.round(3).tolist() if show_input else None,
+        input=prepared.round(3).tolist() if show_input and heatmap is None else None,
+        heatmap=heatmap,
         milliseconds=round((time.perf_counter() - started) * 1000, 3),
     )
 

@@ -1,7 +1,7 @@
 // An experiment page: its title, the demo component its `demo` kind names, and how each model was trained.
 import { getJSON } from "./api.js";
 import { showMessage } from "./dom.js";
-import { modelCard } from "./components/model-card.js";
+import { isPretrained, modelCard } from "./components/model-card.js";
 
 // Demo kind -> module exporting mount(element, { experiment, members }).
 const DEMOS = {
@@ -9,6 +9,8 @@ const DEMOS = {
   sketch: () => import("./demos/sketch.js"),
   translate: () => import("./demos/translate.js"),
   text: () => import("./demos/text.js"),
+  photo: () => import("./demos/photo.js"),
+  detect: () => import("./demos/detect.js"),
 };
 
 async function main() {
@@ -22,6 +24,9 @@ async function main() {
   document.querySelector("#title").textContent = experiment.title;
   document.querySelector("#summary").textContent = experiment.summary;
   document.querySelector("#models").append(...members.map(modelCard));
+  if (members.every(isPretrained)) {
+    document.querySelector("#training-heading").textContent = "Pretrained: where the weights come from";
+  }
 
   const load = DEMOS[experiment.demo];
   if (!load) throw new Error(`This page cannot show "${experiment.demo}" demos yet.`);

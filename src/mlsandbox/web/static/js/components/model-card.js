@@ -1,5 +1,12 @@
-// "How it was trained": a model card's key facts, its learning curves, confusion matrix and notebook.
+// "How it was trained": a model card's key facts, its learning curves, confusion matrix and notebook; or
+// for a pretrained model, where its weights come from.
 import { count, h, percent } from "../dom.js";
+import { pretrainedFacts } from "./pretrained-card.js";
+
+// Whether a model is imported rather than trained here. Without a card, only the kind can tell.
+export const isPretrained = (experiment) => (experiment.card
+  ? Boolean(experiment.card.source?.pretrained)
+  : experiment.kind === "object detector" || experiment.details?.input === "photo");
 
 // The held-out scores each kind reports; image classifiers by default.
 const SCORES = {
@@ -36,8 +43,20 @@ function figure(src, caption, testid) {
 export function modelCard(experiment) {
   const { id, card } = experiment;
   const root = h("article", { class: "model-card", "data-testid": `training-${id}` }, h("h3", {}, experiment.title));
+  if (!card && isPretrained(experiment)) {
+    root.append(h("p", { class: "untrained" }, experiment.problem ?? "Not imported yet."));
+    return root;
+  }
   if (!card) {
     root.append(h("p", {}, "Not trained yet. Train it with ", h("code", {}, `mlsandbox train ${id}`), "."));
+    return root;
+  }
+  if (isPretrained(experiment)) {
+    root.append(...pretrainedFacts(card).filter(Boolean));
+    if (experiment.notebook) {
+      root.append(h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"),
+        " that imports and explains it."));
+    }
     return root;
   }
   root.append(
