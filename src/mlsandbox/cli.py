@@ -118,9 +118,10 @@ def cmd_serve(args) -> int:
 
     from mlsandbox import imaging
 
-    # A camera frame over the WebSocket is bounded like any upload (the frame route answers what is over it).
+    # A camera frame over the WebSocket is bounded like any upload (the frame route answers what is over it),
+    # and sent as it is: JPEG bytes do not compress, so per-message deflate would only cost time.
     uvicorn.run("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level,
-                ws_max_size=imaging.MAX_BYTES + 4096)
+                ws_max_size=imaging.MAX_BYTES + 4096, ws_per_message_deflate=False)
     return 0
 
 
