@@ -38,7 +38,7 @@ def test_training_never_reads_the_test_split_and_keeps_the_best_validation_epoch
     assert result.best_epoch == accuracies.index(max(accuracies)) + 1
 
 
-@pytest.mark.parametrize("experiment_id", list(experiments.REGISTRY))
+@pytest.mark.parametrize("experiment_id", [e.id for e in experiments.REGISTRY.values() if not e.pretrained])
 def test_each_committed_model_is_its_best_validation_epoch(experiment_id):
     experiment = experiments.get(experiment_id)
     history = json.loads((experiment.artifact_dir / "history.json").read_text())

@@ -5,6 +5,12 @@ from mlsandbox.data import imagenet, photos
 from mlsandbox.kinds.photo_classifier import PhotoClassifier
 
 
+def build_net():
+    from mlsandbox.nets.mobilenet_v2 import MobileNetV2
+
+    return MobileNetV2()
+
+
 def import_model(experiment):
     from mlsandbox.kinds.photo_classifier_import import import_mobilenet_v2
 
@@ -21,6 +27,7 @@ EXPERIMENTS = (
         demo="photo",
         assets=photos.ASSETS,
         load_data=photos.load,
+        build_net=build_net,
         sources=imagenet.SOURCES,
         import_model=import_model,
     ),

@@ -139,7 +139,7 @@ class Pretrained:
 
     pretrained: ClassVar[bool] = True
     recipe: None = None
-    build_net: Callable | None = None
+    build_net: Callable | None = None  # the network the weights load into, if it is ours (not a converted one)
     sources: tuple[Asset, ...] = ()  # read by the import only; serving needs none of them
     import_model: Callable[[Any], dict]  # experiment -> its card, written with the model
 

@@ -18,10 +18,8 @@ PROBABILITY_TOLERANCE = 1e-4
 
 
 def import_mobilenet_v2(experiment: PhotoClassifier) -> dict:
-    from mlsandbox.nets.mobilenet_v2 import MobileNetV2
-
     started = time.perf_counter()
-    net = MobileNetV2()
+    net = experiment.build_net()
     net.load_state_dict(torch.load(assets.require(imagenet.WEIGHTS), weights_only=True))
     net.eval()
     labels = imagenet.labels()
