@@ -91,7 +91,7 @@ def test_draw_this_challenge_is_won_by_drawing_the_category(page, live_server, o
         if right.size:
             break
     draw(page, page.get_by_test_id("canvas"), strokes(images[right[0]]), units=images.shape[1])
-    expect(challenge).to_have_attribute("data-state", "won")
+    expect(challenge).to_have_attribute("data-state", "won", timeout=15_000)  # the answer to the last stroke
     expect(page.get_by_test_id("challenge-status")).to_contain_text(f"Got it! The model saw {names[target]}")
 
 

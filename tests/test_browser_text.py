@@ -205,13 +205,13 @@ def test_nothing_overflows_and_nothing_prints_null(browser, live_server, trained
     with sized_page(browser, width) as page:
         open_text(page, live_server)
 
-        check_layout(page, width, "empty")
+        check_layout(page, width, "empty", models_write=".gen")
         start(page, length=400, choice=3)
         wait_for(page, trained, "done")
         character = page.get_by_test_id(f"output-{trained[0]}").locator(".gen").nth(12)
         character.tap() if phone else character.hover()
         expect(page.get_by_test_id(f"alternatives-{trained[0]}").locator("li")).to_have_count(5)
-        check_layout(page, width, "written")
+        check_layout(page, width, "written", models_write=".gen")
         start(page, length=40, choice=None, prompt="")
         wait_for(page, trained, "error")
-        check_layout(page, width, "refused")
+        check_layout(page, width, "refused", models_write=".gen")
