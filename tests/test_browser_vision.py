@@ -436,7 +436,9 @@ def test_live_frames_one_at_a_time_with_boxes_threshold_and_a_refusal(cat_camera
 
         page.get_by_test_id("threshold").fill("0.95")
         expect(page.get_by_test_id("threshold-value")).to_have_text("95%")
-        expect(page.get_by_test_id("live-detections")).to_have_text("Nothing found scored 95% or more.")
+        # a frame already on its way was answered at the old threshold; the next ones at the new
+        expect(page.get_by_test_id("live-detections")).to_have_text("Nothing found scored 95% or more.",
+                                                                     timeout=10_000)
         assert state["texts"][-1] == {"threshold": 0.95}
 
         reason = "More than 60 frames a second: wait for each answer before sending the next frame."
