@@ -1,0 +1,122 @@
+"""Rendered rock-paper-scissors hands, 300x300 like the original (computer-rendered) set.
+
+Each picture is drawn from a generator seeded by (SEED, part, index) alone, so any one can be re-rendered
+on its own: a kinematic hand (skeleton.py, MediaPipe's 21 landmarks) in the pose of its label with
+jittered finger bends, turned to a random view, drawn as shaded 3D shapes (draw.py) in one of ten skin
+tones, bare-armed or sleeved, over a solid colour, gradient, texture or photo crop (backgrounds.py), then
+lit, blurred and noised. The label cycles rock, paper, scissors, so every part is balanced.
+
+The test part holds skin tones, backgrounds and viewing angles that training never has (scene.py,
+HELD_OUT), and validation one tone and one photo of its own, so held-out figures measure generalisation.
+Split's arrays here carry a channel axis: (N, H, W, 3) RGB, float32 in 0..1.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from mlsandbox import assets
+from mlsandbox.data import Split
+from mlsandbox.data.hands import backgrounds, draw, scenes, skeleton
+from mlsandbox.data.hands.scenes import HELD_OUT, PARTS, SEED, TRAIN, scene
+
+LABELS = skeleton.LABELS
+VERSION = "1"  # bump whenever a picture would change, so cached arrays are rebuilt
+COUNTS = {"train": 1800, "validation": 300, "test": 600}
+
+SPLIT = {
+    "seed": SEED,
+    "labels": LABELS,
+    "tones_rgb": np.round(scenes.TONES * 255).astype(int).tolist(),
+    "train": {**{kind: list(values) for kind, values in TRAIN.items()},
+              "yaw": [-180.0, 180.0], "yaw_excluded": list(scenes.YAW_BAND), "roll": [-scenes.ROLL, scenes.ROLL],
+              "pitch": list(scenes.PITCH)},
+    "validation": {kind: list(values) for kind, values in HELD_OUT["validation"].items()},
+    "test": {**{kind: list(values) for kind, values in HELD_OUT["test"].items()},
+             "yaw": list(scenes.YAW_BAND), "roll": list(scenes.ROLL_BAND)},
+    "shifted_share": scenes.SHIFTED,
+}  # "validation" and "test": what only that part has (|yaw| and |roll| in degrees), each drawn with
+# chance shifted_share per kind (tone, background, angle), the training choices otherwise
+
+DESCRIPTION = (
+    f"Rendered rock-paper-scissors hands (kinematic 21-landmark hand, shaded 3D shapes), seed {SEED}, "
+    f"labels cycling {', '.join(LABELS)}. Training: skin tones {', '.join(str(t + 1) for t in TRAIN['tones'])} "
+    f"of 10 (1 lightest), backgrounds {', '.join(TRAIN['textures'])} and photo crops of "
+    f"{', '.join(TRAIN['photos'])}, |roll| up to {scenes.ROLL:g} degrees, yaw all round except "
+    f"|yaw| {scenes.YAW_BAND[0]:g}-{scenes.YAW_BAND[1]:g}. Validation adds tone "
+    f"{', '.join(str(t + 1) for t in HELD_OUT['validation']['tones'])} and photo "
+    f"{', '.join(HELD_OUT['validation']['photos'])}; test adds tones "
+    f"{', '.join(str(t + 1) for t in HELD_OUT['test']['tones'])}, the {', '.join(HELD_OUT['test']['textures'])} "
+    f"texture, photo {', '.join(HELD_OUT['test']['photos'])}, |yaw| {scenes.YAW_BAND[0]:g}-{scenes.YAW_BAND[1]:g} "
+    f"and |roll| {scenes.ROLL_BAND[0]:g}-{scenes.ROLL_BAND[1]:g} degrees; a held-out part takes its own "
+    f"values with chance {scenes.SHIFTED:g} for each of tone, background and angle."
+)
+
+
+def _finish(image: np.ndarray, s: scenes.Scene) -> np.ndarray:
+    """Scene light, lens blur and sensor noise, to uint8."""
+    f, size = s.finish, image.shape[0]
+    gain = (255.0 * f["contrast"]) * f["cast"]
+    shift = (255.0 * ((1.0 - f["contrast"]) * float(image.mean()) + f["brightness"])) * f["cast"]
+    image = image * gain.astype(np.float32) + shift.astype(np.float32)
+    if f["blur"] > 0:
+        image = np.clip(image, 0.0, 255.0).astype(np.uint8)
+        image = np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(f["blur"] * size)), np.float32)
+    image += np.random.default_rng(s.seed).standard_normal(image.shape, np.float32) * np.float32(255.0 * f["noise"])
+    return np.clip(image + 0.5, 0.0, 255.0).astype(np.uint8)
+
+
+def landmarks(s: scenes.Scene, size: int) -> np.ndarray:
+    """The 21 landmarks of a scene in pixels of a size x size picture (pixel i spans i..i+1), (21, 2)."""
+    return ((s.origin + s.scale * s.hand.points[:, :2]) * size).astype(np.float32)
+
+
+def render(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.ndarray]:
+    """Picture index of part ("train", "validation" or "test"): (uint8 (size, size, 3), label, (21, 2)
+    landmarks in pixels, MediaPipe's order)."""
+    s = scene(index, part)
+    colour, alpha = draw.hand(s, size)
+    image = colour + backgrounds.paint(*s.background, size) * (1.0 - alpha[..., None])
+    return _finish(image, s), s.label, landmarks(s, size)
+
+
+def pose_points(rng: np.random.Generator, label: int) -> np.ndarray:
+    """(21, 3) landmarks of a random hand in pose label, with random finger bends and a random training
+    view: x right, y down, z away from the camera (as MediaPipe's), wrist at 0, palm length 1."""
+    yaw, pitch, roll = scenes.angles(rng, shifted=False)
+    hand = skeleton.pose(rng, label).turned(skeleton.rotation(yaw, pitch, roll, bool(rng.random() < 0.5)))
+    return hand.points
+
+
+def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
+    """uint8 grid of the first n_per_class pictures of each label in part, one row per label."""
+    gap = 4
+    grid = np.full((3 * (size + gap) - gap, n_per_class * (size + gap) - gap, 3), 255, np.uint8)
+    for label in range(3):
+        for k in range(n_per_class):
+            y, x = label * (size + gap), k * (size + gap)
+            grid[y : y + size, x : x + size] = render(label + 3 * k, part, size)[0]
+    return grid
+
+
+def load(size: int = 96, counts: dict[str, int] = COUNTS) -> Split:
+    """Every picture of each part at size x size, (N, size, size, 3) float32 in 0..1, cached (uint8) under
+    the asset cache by version, size and counts."""
+    path = assets.cache_dir() / "hands" / f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
+    if not path.exists():
+        arrays = {}
+        for part in PARTS:
+            pictures = [render(i, part, size)[:2] for i in range(counts[part])]
+            arrays[f"x_{part}"] = np.stack([p for p, _ in pictures])
+            arrays[f"y_{part}"] = np.array([label for _, label in pictures], np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(f.name, path)
+    with np.load(path) as stored:
+        parts = [(stored[f"x_{p}"].astype(np.float32) / 255.0, stored[f"y_{p}"]) for p in PARTS]
+    return Split(*(array for pair in parts for array in pair), description=DESCRIPTION)
