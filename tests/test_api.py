@@ -39,6 +39,17 @@ def test_home_page_and_docs_are_served(api):
     assert "/api/experiments/{experiment_id}/predict" in paths
 
 
+def test_the_api_docs_load_nothing_from_another_host(api):
+    page = api.get("/docs").text
+    assert "http://" not in page and "https://" not in page
+    for name, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "css")):
+        assert f"/docs/{name}" in page
+        response = api.get(f"/docs/{name}")
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+    assert api.get("/docs/..%2Fcard.json").status_code == 404
+    assert api.get("/redoc").status_code == 404  # no second viewer from a CDN
+
+
 def test_experiments_come_from_the_registry(api):
     listed = api.get("/api/experiments").json()
     assert [e["id"] for e in listed] == list(experiments.REGISTRY)

@@ -28,6 +28,10 @@ def cmd_list(args) -> int:
 def cmd_fetch(args) -> int:
     chosen = [experiments.get(args.id)] if args.id else experiments.REGISTRY.values()
     wanted = list(dict.fromkeys(a for e in chosen for a in e.assets))
+    if not args.id:  # and the server's own: the API documentation's viewer
+        from mlsandbox.web import docs
+
+        wanted += docs.ASSETS.values()
     missing = {a for a in wanted if not assets.is_valid(a)}
     assets.fetch(*missing)
     by_package: dict[str, list[assets.Asset]] = {}

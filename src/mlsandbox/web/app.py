@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, runtime
 from mlsandbox.experiments import Experiment
+from mlsandbox.web import docs
 from mlsandbox.web.common import experiment_or_404, ongoing
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -72,19 +73,22 @@ async def lifespan(app: FastAPI):
 
 app = FastAPI(
     title="Interactive Machine Learning Experiments",
-    description="Play with small trained models: send a drawing, get ranked guesses with probabilities.",
+    description="Play with small models: send a drawing, a photo, a sum, a prompt or a camera frame; get ranked "
+                "guesses, an answer, streamed text or boxes.",
     version="0.1.0",
     lifespan=lifespan,
+    docs_url=None,  # served by mlsandbox.web.docs from the pinned viewer, not from a CDN
+    redoc_url=None,
 )
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-# The pages load only this server's own files; /docs is FastAPI's page, which loads its viewer from a CDN.
+# The pages load only this server's own files; /docs is Swagger UI's page, whose start-up script is inline.
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SafetyHeaders:
-    """nosniff on every response, and the page policy on all but FastAPI's /docs and /redoc. Plain ASGI:
+    """nosniff on every response, and the page policy on all but the API's /docs page. Plain ASGI:
     a BaseHTTPMiddleware (@app.middleware) would add a task and a stream to every request."""
 
     def __init__(self, app):
@@ -93,7 +97,7 @@ class SafetyHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        with_policy = not scope["path"].startswith(("/docs", "/redoc"))
+        with_policy = scope["path"] != "/docs"
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -115,6 +119,7 @@ def favicon() -> FileResponse:
 
 for module in dict.fromkeys(type(e).web for e in experiments.REGISTRY.values()):  # each kind's routes, once
     app.include_router(importlib.import_module(module).router)
+app.include_router(docs.router)
 
 
 @app.get("/", include_in_schema=False)
