@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
 import torch
+
+from report import write_json
 
 from mlsandbox import evaluation, experiments, machine, train
 
@@ -67,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                                    **validation_scores(result.model, split), "best_epoch": result.best_epoch,
                                    "seconds": round(result.seconds, 1)})
         RESULTS.mkdir(exist_ok=True)
-        partial = out.with_suffix(".partial")
-        partial.write_text(json.dumps(report, indent=2) + "\n")
-        partial.replace(out)
+        write_json(report, out)  # replaced atomically
         print(f"{name}: {report['variants'][-1]}", flush=True)
     return 0
 

@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+from report import write_json
+
 from mlsandbox import experiments, machine, train
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -65,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "val_nats_per_char": result.history[-1]["val_loss"], "seconds": round(result.seconds, 1)}]
         RESULTS.mkdir(exist_ok=True)
         report = {"command": "python benchmarks/ablation_text.py", "machine": machine.describe(), "rows": rows}
-        partial = OUT.with_suffix(".partial")
-        partial.write_text(json.dumps(report, indent=2) + "\n")
-        partial.replace(OUT)
+        write_json(report, OUT)  # replaced atomically
         print(f"{name}: {rows[-1]}", flush=True)
     return 0
 

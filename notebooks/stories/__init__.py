@@ -42,3 +42,20 @@ def running_and_setup(experiment_id: str, everything: str, things: str, imports:
             print("Fast mode: a small subset and one epoch." if FAST else "Full run: all the data, the whole recipe.")
         """),
     ]
+
+
+def export_cell(*keys: str) -> nbformat.NotebookNode:
+    """The cell that exports the trained network (to a scratch directory in fast mode), lists the files
+    written and shows the card's entries named by keys."""
+    shown = ", ".join(f'"{key}"' for key in keys)
+    return code(f"""
+        if FAST:
+            train.use_fast_artifacts()
+        command = f"python notebooks/build.py --execute {{experiment.id}}" + (" --fast" if FAST else "")
+        card = export.export(experiment, data, result, command=command)
+
+        print("written to", experiment.artifact_dir)
+        for path in sorted(experiment.artifact_dir.iterdir()):
+            print(f"  {{path.name:<14}} {{path.stat().st_size:>10,}} bytes")
+        print(json.dumps({{key: card[key] for key in ({shown})}}, indent=2))
+    """)

@@ -1,6 +1,6 @@
 """The summation notebook: an LSTM encoder-decoder that learns to add two numbers written as text."""
 
-from stories import code, md, running_and_setup
+from stories import code, export_cell, md, running_and_setup
 
 EXPERIMENT = "numbers_summation"
 
@@ -295,17 +295,7 @@ def cells() -> list:
             In fast mode the files go to a scratch directory (`train.use_fast_artifacts`), so a quick run
             never replaces the committed model.
         """),
-        code("""
-            if FAST:
-                train.use_fast_artifacts()
-            command = f"python notebooks/build.py --execute {experiment.id}" + (" --fast" if FAST else "")
-            card = export.export(experiment, data, result, command=command)
-
-            print("written to", experiment.artifact_dir)
-            for path in sorted(experiment.artifact_dir.iterdir()):
-                print(f"  {path.name:<14} {path.stat().st_size:>10,} bytes")
-            print(json.dumps({key: card[key] for key in ("parameters", "model")}, indent=2))
-        """),
+        export_cell("parameters", "model"),
         md("""
             ## Evaluation on the held-out sums, from the exported model
 

@@ -3,7 +3,7 @@ Shakespeare, and with an LSTM on Wikipedia articles."""
 
 import functools
 
-from stories import code, md, running_and_setup
+from stories import code, export_cell, md, running_and_setup
 
 IMPORTS = """
             import json
@@ -451,17 +451,7 @@ def cells(experiment_id: str) -> list:
             In fast mode the files go to a scratch directory (`train.use_fast_artifacts`), so a quick run
             never replaces the committed model.
         """),
-        code("""
-            if FAST:
-                train.use_fast_artifacts()
-            command = f"python notebooks/build.py --execute {experiment.id}" + (" --fast" if FAST else "")
-            card = export.export(experiment, data, result, command=command)
-
-            print("written to", experiment.artifact_dir)
-            for path in sorted(experiment.artifact_dir.iterdir()):
-                print(f"  {path.name:<14} {path.stat().st_size:>10,} bytes")
-            print(json.dumps({key: card[key] for key in ("parameters", "model")}, indent=2))
-        """),
+        export_cell("parameters", "model"),
         md("""
             The exported file's inputs and outputs are the step's: the character (one per stream of text),
             for a transformer its position, and the memory; out come the log-probabilities of the next

@@ -101,6 +101,7 @@ class Detector:
         self.experiment = experiment
         self.session, self.sha256 = open_session(experiment, path, threads)
         self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
         self.labels = tuple(json.loads(self.session.get_modelmeta().custom_metadata_map["labels"]))
         self.grids = self._grids()
 
@@ -119,8 +120,7 @@ class Detector:
         return grids
 
     def raw(self, model_input: np.ndarray) -> dict[str, np.ndarray]:
-        names = [o.name for o in self.session.get_outputs()]
-        return dict(zip(names, self.session.run(names, {self.input_name: model_input})))
+        return dict(zip(self.output_names, self.session.run(self.output_names, {self.input_name: model_input})))
 
     def detect(self, image: Image.Image, threshold: float = SCORE_THRESHOLD) -> list[Detection]:
         """Objects in an RGB photo, most confident first, boxes in the photo's own pixels."""
