@@ -19,6 +19,7 @@ IMPORTS = """
             from mlsandbox import experiments, export, plots, train
             from mlsandbox.kinds import text_generator
             from mlsandbox.kinds.text_generator import Reader
+            from mlsandbox.kinds.text_generator_training import sample
 """.strip()
 
 
@@ -418,7 +419,15 @@ def cells(experiment_id: str) -> list:
             print(f"training text: {data.sizes()['train']:,} characters; {recipe.epochs} epoch(s) of"
                   f" {recipe.steps_per_epoch} steps, each {recipe.batch_size} windows of {recipe.context} characters")
 
-            result = train.fit(experiment, data, recipe)
+            # after a few epochs, a short sample at two temperatures from the network as it is then
+            prompt, shown_epochs, as_it_learns = experiment.prompts[0], {1, (recipe.epochs + 1) // 2, recipe.epochs}, {}
+
+            def write_a_little(model, step):
+                epoch, rest = divmod(step, recipe.steps_per_epoch)
+                if rest == 0 and epoch in shown_epochs:
+                    as_it_learns[epoch] = {t: sample(model, chars, prompt, 160, t, recipe.context) for t in (0.5, 1.0)}
+
+            result = train.fit(experiment, data, recipe, on_step=write_a_little)
             best = result.history[result.best_epoch - 1]
             print(f"\\nbest epoch {result.best_epoch}: validation {best['val_loss']:.3f} nats per character"
                   f" ({best['val_loss'] / math.log(2):.3f} bits), next character right {best['val_accuracy']:.1%}"
@@ -436,6 +445,22 @@ def cells(experiment_id: str) -> list:
             for axis in figure.axes:
                 axis.legend(["training (random windows, dropout on)", "validation"])
             plt.show()
+        """),
+        md("""
+            ### What it wrote as it learned
+
+            At the end of a few epochs the training cell asked the network, as it was then, to continue the
+            first prompt for 160 characters, at temperature 0.5 (cautious) and 1.0 (the model's own
+            probabilities; the next section explains temperature). Read them top to bottom: what the network
+            gets right first is the look of the text (spaces, line breaks, short common words), and only
+            later the spelling of longer words and how they follow one another.
+        """),
+        code("""
+            for epoch, samples in sorted(as_it_learns.items()):
+                for temperature, text in samples.items():
+                    print(f"----- after epoch {epoch}, temperature {temperature} -----")
+                    print(prompt + text)
+                    print()
         """),
         md("""
             ## Export

@@ -23,6 +23,20 @@ def encode(text: str, chars: list[str]) -> torch.Tensor:
     return torch.tensor([index.get(c, 0) for c in text], dtype=torch.long)
 
 
+@torch.no_grad()
+def sample(model: torch.nn.Module, chars: list[str], prompt: str, length: int, temperature: float, context: int,
+           seed: int = 0) -> str:
+    """What the PyTorch network writes after prompt, each character drawn at temperature from its reading of
+    the last `context` characters: a look at a network still in training (serving uses the step model)."""
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    ids = encode(prompt, chars).tolist()
+    for _ in range(length):
+        logits = model(torch.tensor([ids[-context:]], device=device()))[0, -1].float().cpu()
+        ids.append(int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator)))
+    return "".join(chars[i] for i in ids[len(prompt):])
+
+
 class Step(torch.nn.Module):
     """The network's step as a module of tensors only, for the exporter."""
 
