@@ -36,7 +36,7 @@ EXPERIMENTS = (
         title="Shakespeare: LSTM",
         summary="Start a line of a play or a sonnet; a recurrent network continues it one character at a time.",
         build_net=build_lstm,
-        recipe=TextRecipe(epochs=10, steps_per_epoch=320, batch_size=32, context=CONTEXT, learning_rate=2e-3,
+        recipe=TextRecipe(epochs=10, steps_per_epoch=280, batch_size=32, context=CONTEXT, learning_rate=2e-3,
                           weight_decay=0.01, warmup=0.05),
         **COMMON,
     ),
