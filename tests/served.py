@@ -9,6 +9,7 @@ how to ask the committed file offline, and how to score the answers against the 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 import os
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from mlsandbox import assets, experiments
+from mlsandbox.data import hands
 from mlsandbox.drawings import CANVAS, canvas_png
 from mlsandbox.imaging import decode, to_rgb
 from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.image_classifier import ImageClassifier
 from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 from mlsandbox.kinds.photo_classifier import PHOTO_TOP, PhotoClassifier
@@ -33,6 +37,7 @@ from mlsandbox.runtime import Classifier
 
 SAME_PROBABILITIES = 1e-5
 PER_CLASS = {"digits": 10, "sketches": 1}  # held-out images of each class sent through the API
+EVERY_NTH_RENDER = 10  # of the held-out hand renders, sent as the PNG pictures they were rendered as
 SIGMAS = 4  # how far below the committed model's test accuracy a sample of n may fall by chance
 TRANSLATIONS = 400  # held-out texts sent to a translator
 GENERATED, SCORED = 200, 20_000  # characters generated through the API; held-out characters scored
@@ -86,6 +91,10 @@ def held_out(experiment_id: str) -> Sample:
         reference = json.loads(REFERENCE_DETECTIONS.read_text())["photos"]
         truth = [next(d for d in reference[name]["detections"] if d["label"] == label) for name, label in OBJECTS.items()]
         return Sample(experiment, tuple(data[name].read_bytes() for name in OBJECTS), tuple(truth))
+    if isinstance(experiment, HandClassifier):
+        chosen = np.arange(0, len(data.y_test), EVERY_NTH_RENDER)
+        pictures = (Image.fromarray(hands.render(int(i), "test")[0]) for i in chosen)
+        return Sample(experiment, tuple(png(picture) for picture in pictures), data.y_test[chosen])
     if isinstance(experiment, ImageClassifier):  # the first test images of each class, drawn on the canvas
         chosen = np.concatenate([np.flatnonzero(data.y_test == k)[: PER_CLASS[experiment.family]]
                                  for k in range(len(experiment.labels))])
@@ -99,6 +108,12 @@ def held_out(experiment_id: str) -> Sample:
     if isinstance(experiment, TextGenerator):  # a prompt, and an excerpt, from the held-out documents
         return Sample(experiment, (data.test[:300],), (data.test[:SCORED],))
     raise NotImplementedError(f"no held-out probe for {experiment.what()}")
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def served_outputs(served: Served, sample: Sample):

@@ -23,7 +23,7 @@ def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, classes: int) ->
 
 def prepare_all(experiment: Experiment, images: np.ndarray) -> np.ndarray:
     """Run every image through the same preprocessing the page and the CLI use."""
-    return np.stack([experiment.prepare_ink(image) for image in images])
+    return np.stack([experiment.prepare_array(image) for image in images])
 
 
 def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray,

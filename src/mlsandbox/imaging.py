@@ -164,6 +164,23 @@ def imagenet_photo(image: Image.Image, resize: int = 256, crop: int = 224) -> tu
     return np.ascontiguousarray(model_input), box
 
 
+def with_channels(images: np.ndarray) -> np.ndarray:
+    """A batch of model inputs with its channel axis, as the networks take it: (N, H, W) drawings become
+    (N, 1, H, W); (N, C, H, W) pictures stay; float32."""
+    images = np.asarray(images, dtype=np.float32)
+    return images[:, None] if images.ndim == 3 else images
+
+
+def square_photo(image: Image.Image, size: int) -> np.ndarray:
+    """An RGB photo (see to_rgb) as a camera-frame classifier reads it: its centred square, resized to
+    size x size (bilinear, anti-aliased), (3, size, size) in 0..1."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    square = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(square, dtype=np.float32).transpose(2, 0, 1) / 255.0)
+
+
 def to_png(array: np.ndarray) -> bytes:
     """A 0..1 (light-on-dark) array as dark-on-light PNG bytes, as a person would draw it."""
     buffer = io.BytesIO()

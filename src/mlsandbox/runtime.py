@@ -9,6 +9,7 @@ import numpy as np
 import onnxruntime as ort
 
 from mlsandbox.assets import sha256_of
+from mlsandbox.imaging import with_channels
 from mlsandbox.kinds import Experiment
 
 
@@ -47,7 +48,7 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
 
 
 class Classifier:
-    """A trained classifier: (N, H, W) inputs in 0..1 -> (N, classes) probabilities."""
+    """A trained classifier: (N, H, W) drawings or (N, C, H, W) pictures in 0..1 -> (N, classes) probabilities."""
 
     def __init__(self, experiment: Experiment, path: Path | None = None, threads: int = 1):
         self.labels = experiment.labels
@@ -55,7 +56,7 @@ class Classifier:
         self.input_name = self.session.get_inputs()[0].name
 
     def probabilities(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-        images = np.asarray(images, dtype=np.float32)[:, None]
+        images = with_channels(images)
         parts = [self.session.run(None, {self.input_name: images[i : i + batch_size]})[0]
                  for i in range(0, len(images), batch_size)]
         return np.concatenate(parts)

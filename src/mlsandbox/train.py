@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from tqdm import tqdm  # text bars: they work in a terminal and in Jupyter without ipywidgets
 
 from mlsandbox.assets import cache_dir
+from mlsandbox.imaging import with_channels
 from mlsandbox.kinds import ARTIFACTS_ENV, Experiment, Recipe
 
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
@@ -58,7 +59,8 @@ def device() -> torch.device:
 
 
 def as_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
+    """(N, H, W) drawings or (N, C, H, W) pictures -> an (N, C, H, W) float tensor."""
+    return torch.from_numpy(np.ascontiguousarray(with_channels(images)))
 
 
 # Convolutions train about 1.3x faster on a CPU with images stored channels last: the same numbers in
@@ -67,12 +69,15 @@ LAYOUT = torch.channels_last
 
 
 def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
-    """Per image: a random stroke thickening and mirror, then rotation, scale and shift, and optionally
-    an elastic distortion, as one warp."""
+    """Per image: a random stroke thickening, colour gains and mirror, then rotation, scale and shift, and
+    optionally an elastic distortion, as one warp."""
     n, _, height, width = x.shape
     uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
     if recipe.thicken:
         x = torch.maximum(x, F.max_pool2d(x, 3, stride=1, padding=1) * uniform(0, recipe.thicken).view(n, 1, 1, 1))
+    if recipe.colour:
+        gains = 1 + (torch.rand(n, x.shape[1], 1, 1, generator=generator) * 2 - 1) * recipe.colour
+        x = (x * gains * (1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * recipe.colour)).clamp(0, 1)
     if recipe.flip:
         mirrored = torch.rand(n, generator=generator) < 0.5
         x = torch.where(mirrored.view(n, 1, 1, 1), x.flip(3), x)
@@ -86,7 +91,8 @@ def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torc
     grid = F.affine_grid(theta, [n, 1, height, width], align_corners=False)
     if recipe.elastic:
         grid = grid + elastic_field(n, height, width, recipe.elastic, generator)
-    return F.grid_sample(x, grid.to(x.device), align_corners=False, padding_mode="zeros")
+    edges = "zeros" if x.shape[1] == 1 else "border"  # no ink past a drawing's edge; a photo's edge goes on
+    return F.grid_sample(x, grid.to(x.device), align_corners=False, padding_mode=edges)
 
 
 def elastic_field(n: int, height: int, width: int, strength: float, generator: torch.Generator,
@@ -162,10 +168,14 @@ def fit(
     averaged = moving_average(model, recipe.ema) if recipe.ema else None
     shipped = averaged.module if averaged else model  # the weights that are validated and exported
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    # A network may train its parts differently (mlsandbox.nets.mobilenet_v2.MobileNetV2Transfer): each group
+    # at lr_scale of the recipe's learning rate, and some only from_epoch on.
+    groups = model.parameter_groups() if hasattr(model, "parameter_groups") else [{"params": list(model.parameters())}]
+    optimizer = torch.optim.AdamW([{"params": g["params"]} for g in groups], lr=recipe.learning_rate,
+                                  weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * task.steps_per_epoch,
-        pct_start=recipe.warmup,
+        optimizer, max_lr=[recipe.learning_rate * g.get("lr_scale", 1.0) for g in groups],
+        total_steps=recipe.epochs * task.steps_per_epoch, pct_start=recipe.warmup,
     )
     checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -174,6 +184,10 @@ def fit(
     started = time.perf_counter()
 
     for epoch in range(1, recipe.epochs + 1):
+        for group in groups:
+            if "from_epoch" in group:
+                for parameter in group["params"]:
+                    parameter.requires_grad_(epoch >= group["from_epoch"])
         model.train()
         seen, loss_sum, correct = 0, 0.0, 0
         bar = tqdm(task.batches(generator), total=task.steps_per_epoch, leave=False,

@@ -9,7 +9,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Split:
-    """Images as float32 in 0..1 (N, H, W) with int64 labels; test is never seen by training."""
+    """Images as float32 in 0..1, (N, H, W) or with channels (N, C, H, W), with int64 labels; test is never
+    seen by training."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -23,11 +24,12 @@ class Split:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
 
     def subset(self, n: int, seed: int = 0) -> "Split":
-        """A smaller split of the same shape, for quick runs; the first n of each part after a shuffle."""
+        """A smaller split of the same shape, for quick runs: of each part after a shuffle, the first n, and
+        at most a quarter of it (so that a small data set is cut too)."""
         rng = np.random.default_rng(seed)
         parts = []
         for x, y in ((self.x_train, self.y_train), (self.x_val, self.y_val), (self.x_test, self.y_test)):
-            keep = rng.permutation(len(y))[:n]
+            keep = rng.permutation(len(y))[: min(n, len(y) // 4)]
             parts += [x[keep], y[keep]]
         return Split(*parts, description=f"{self.description} (subset of {n} per part)")
 

@@ -23,6 +23,7 @@ class ImageRecipe(Recipe):
     elastic: float = 0.0  # strength of a smooth random warp, in pixels (elastic distortion)
     flip: bool = False  # mirror half of the training images left to right
     thicken: float = 0.0  # up to this much of a one-pixel dilation blended in: thicker strokes
+    colour: float = 0.0  # colour pictures: each channel's gain, and the brightness, drawn within 1 +- colour
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +39,10 @@ class ImageClassifier(Experiment):
     def prepare(self, data: bytes) -> np.ndarray:
         """Image bytes (a drawing, a photo) -> the model's input, through the shared preprocessing."""
         return self.prepare_ink(imaging.to_ink(imaging.decode(data)))
+
+    def prepare_array(self, image: np.ndarray) -> np.ndarray:
+        """An image as the data module stores it -> the model's input: what evaluation feeds the model."""
+        return self.prepare_ink(image)
 
     def details(self) -> dict:
         return {"labels": list(self.labels), "input_size": list(self.input_size)}

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from mlsandbox import evaluation
 from mlsandbox.data import Split
 from mlsandbox.export import write_onnx
+from mlsandbox.imaging import with_channels
 from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
 from mlsandbox.train import LAYOUT, as_tensor, augment, device, evaluate
 
@@ -57,5 +58,5 @@ def parity(model: torch.nn.Module, path: Path, images: np.ndarray) -> float:
     with torch.no_grad():
         expected = torch.softmax(model.eval().cpu()(as_tensor(images)), dim=1).numpy()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    actual = session.run(None, {"image": images[:, None].astype(np.float32)})[0]
+    actual = session.run(None, {"image": with_channels(images)})[0]
     return float(np.abs(actual - expected).max())

@@ -1,4 +1,4 @@
-"""Network families (PyTorch; imported only for training and export): (N, 1, H, W) images in 0..1 -> logits."""
+"""Network families (PyTorch; imported only for training and export): (N, C, H, W) images in 0..1 -> logits."""
 
 import torch
 

@@ -2,6 +2,8 @@
 state dict loads into it key for key. Besides the class probabilities it returns the class activation map of
 the most likely class: the last convolutional features weighted by that class's classifier weights."""
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -51,3 +53,54 @@ class MobileNetV2(nn.Module):
         top_weights = self.classifier[1].weight[logits.argmax(dim=1)]  # (N, 1280)
         activation = torch.einsum("nc,nchw->nhw", top_weights, features) / features[0, 0].numel()
         return logits.softmax(dim=1), activation
+
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class MobileNetV2Transfer(nn.Module):
+    """MobileNetV2's ImageNet features under a new classifier, for pictures in 0..1 (normalised here).
+
+    The first `frozen` blocks of features (lower) keep their ImageNet weights and statistics, always in eval
+    mode; the blocks above them (upper, with the head) are fine-tuned from epoch `tune_from` on, at
+    `tune_scale` of the head's learning rate; until then only the new head trains (see parameter_groups)."""
+
+    def __init__(self, classes: int, weights: Path | None = None, frozen: int = 14, tune_from: int = 3,
+                 tune_scale: float = 0.1, dropout: float = 0.2):
+        super().__init__()
+        base = MobileNetV2()
+        if weights is not None:
+            base.load_state_dict(torch.load(weights, weights_only=True))
+        self.features, self.frozen, self.tune_from, self.tune_scale = base.features, frozen, tune_from, tune_scale
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(1280, classes))
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.features[:frozen].requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "MobileNetV2Transfer":
+        super().train(mode)
+        self.features[:self.frozen].eval()
+        return self
+
+    def parameter_groups(self) -> list[dict]:
+        """For the training loop: the head from the start; the tuned blocks from tune_from, more gently."""
+        return [{"params": list(self.classifier.parameters())},
+                {"params": list(self.features[self.frozen:].parameters()), "lr_scale": self.tune_scale,
+                 "from_epoch": self.tune_from}]
+
+    def lower(self, x: torch.Tensor) -> torch.Tensor:
+        """The frozen blocks' output: training computes it once per picture (hand_classifier_training)."""
+        return self.features[:self.frozen]((x - self.mean) / self.std)
+
+    def upper(self, h: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features[self.frozen:](h).mean(dim=(2, 3)))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1280): the last feature maps averaged over the picture."""
+        return self.features[self.frozen:](self.lower(x)).mean(dim=(2, 3))
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.classifier(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.upper(self.lower(x))

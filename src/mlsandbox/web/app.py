@@ -117,7 +117,10 @@ app.add_middleware(SafetyHeaders)
 def favicon() -> FileResponse:
     return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
-for module in dict.fromkeys(type(e).web for e in experiments.REGISTRY.values()):  # each kind's routes, once
+# Each kind's routes once, with those of the kinds it extends (a hand classifier answers predict as every
+# image classifier does, and adds teach).
+for module in dict.fromkeys(kind.__dict__["web"] for e in experiments.REGISTRY.values()
+                            for kind in reversed(type(e).__mro__) if "web" in kind.__dict__):
     app.include_router(importlib.import_module(module).router)
 app.include_router(docs.router)
 

@@ -8,7 +8,8 @@ lit, blurred and noised. The label cycles rock, paper, scissors, so every part i
 
 The test part holds skin tones, backgrounds and viewing angles that training never has (scene.py,
 HELD_OUT), and validation one tone and one photo of its own, so held-out figures measure generalisation.
-Split's arrays here carry a channel axis: (N, H, W, 3) RGB, float32 in 0..1.
+Split's arrays here are model inputs: each picture rendered at 300x300, then read as a camera frame is
+(imaging.square_photo), (N, 3, size, size) RGB float32 in 0..1.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mlsandbox import assets
+from mlsandbox import assets, imaging
 from mlsandbox.data import Split
 from mlsandbox.data.hands import backgrounds, draw, scenes, skeleton
 from mlsandbox.data.hands.scenes import HELD_OUT, PARTS, SEED, TRAIN, scene
 
 LABELS = skeleton.LABELS
-VERSION = "1"  # bump whenever a picture would change, so cached arrays are rebuilt
+VERSION = "2"  # bump whenever a picture would change, so cached arrays are rebuilt
 COUNTS = {"train": 1800, "validation": 300, "test": 600}
 
 SPLIT = {
@@ -84,6 +85,16 @@ def render(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.
     return _finish(image, s), s.label, landmarks(s, size)
 
 
+def unseen(s: scenes.Scene, part: str) -> dict[str, bool]:
+    """Which of the picture's skin tone, background and viewing angle training never has."""
+    held = HELD_OUT.get(part, {"tones": (), "textures": (), "photos": ()})
+    family, photo, _ = s.background
+    return {"tone": s.tone in held["tones"],
+            "background": photo in held["photos"] if family == "photo" else family in held["textures"],
+            "angle": (scenes.YAW_BAND[0] <= abs(s.yaw) <= scenes.YAW_BAND[1]
+                      or scenes.ROLL_BAND[0] <= abs(s.roll) <= scenes.ROLL_BAND[1])}
+
+
 def pose_points(rng: np.random.Generator, label: int) -> np.ndarray:
     """(21, 3) landmarks of a random hand in pose label, with random finger bends and a random training
     view: x right, y down, z away from the camera (as MediaPipe's), wrist at 0, palm length 1."""
@@ -104,14 +115,15 @@ def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
 
 
 def load(size: int = 96, counts: dict[str, int] = COUNTS) -> Split:
-    """Every picture of each part at size x size, (N, size, size, 3) float32 in 0..1, cached (uint8) under
-    the asset cache by version, size and counts."""
+    """Every picture of each part rendered at 300x300 and read at size x size as the server reads a camera
+    frame: (N, 3, size, size) float32 in 0..1, cached (uint8) under the asset cache by version, size and counts."""
     path = assets.cache_dir() / "hands" / f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
     if not path.exists():
         arrays = {}
         for part in PARTS:
-            pictures = [render(i, part, size)[:2] for i in range(counts[part])]
-            arrays[f"x_{part}"] = np.stack([p for p, _ in pictures])
+            pictures = [render(i, part)[:2] for i in range(counts[part])]
+            arrays[f"x_{part}"] = np.stack([np.round(imaging.square_photo(Image.fromarray(p), size) * 255).astype(np.uint8)
+                                            for p, _ in pictures])
             arrays[f"y_{part}"] = np.array([label for _, label in pictures], np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:

@@ -11,6 +11,7 @@ const DEMOS = {
   text: () => import("./demos/text.js"),
   photo: () => import("./demos/photo.js"),
   detect: () => import("./demos/detect.js"),
+  game: () => import("./demos/game.js"),
 };
 
 async function main() {

@@ -1,0 +1,102 @@
+"""Hand classifiers: image classifiers that read a camera frame (its centred square, in colour) and name the
+hand's pose. A person can also teach one their own hand: from a few frames of each pose, a small head is
+fitted in NumPy on the network's features (teach), and lives in the server's memory only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar
+
+import numpy as np
+
+from mlsandbox import imaging
+from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.runtime import Classifier
+
+TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 200_000}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandClassifier(ImageClassifier):
+    kind: ClassVar[str] = "hand classifier"  # an image classifier that can also be taught a person's hand
+    web: ClassVar[str] = "mlsandbox.web.hand_classifier"  # the teach routes; predict is the image classifier's
+
+    prepare_ink: Callable | None = None
+    input_size: tuple[int, int] = (160, 160)
+    frozen_lower: bool = False  # the network's lower blocks are frozen: training computes them once per picture
+
+    def prepare(self, data: bytes) -> np.ndarray:
+        return imaging.square_photo(imaging.to_rgb(imaging.decode(data)), self.input_size[0])
+
+    def prepare_array(self, image: np.ndarray) -> np.ndarray:
+        return image  # the data module stores pictures read as camera frames are (data.hands.load)
+
+    def details(self) -> dict:
+        return {**super().details(), "input": "camera", "teach": TEACH_LIMITS}
+
+    def open_runtime(self, path: Path | None = None) -> "HandModel":
+        return HandModel(self, path, threads=2)
+
+    def training_task(self, data, recipe):
+        from mlsandbox.kinds.hand_classifier_training import FrozenLowerTask, HandTask
+
+        return (FrozenLowerTask if self.frozen_lower else HandTask)(self, data, recipe)
+
+
+class HandModel(Classifier):
+    """(N, 3, S, S) pictures -> probabilities; and the features its last layer reads, for teaching."""
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        return self.session.run(["features"], {self.input_name: np.asarray(images, dtype=np.float32)})[0]
+
+
+@dataclass
+class TaughtHead:
+    """A softmax layer over a network's features, fitted to one person's frames."""
+
+    labels: tuple[str, ...]
+    weights: np.ndarray  # (features, classes)
+    bias: np.ndarray  # (classes,)
+    frames: dict[str, int]  # label -> frames it was taught from
+    seconds: float = 0.0
+    created: float = field(default_factory=time.monotonic)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        scores = features @ self.weights + self.bias
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+    def ranked(self, features: np.ndarray) -> list[tuple[str, float]]:
+        p = self.probabilities(features[None])[0]
+        return [(self.labels[i], float(p[i])) for i in np.argsort(-p)]
+
+    def exported(self) -> dict:
+        return {"labels": list(self.labels), "weights": self.weights.round(6).tolist(),
+                "bias": self.bias.round(6).tolist(), "frames": self.frames}
+
+
+def teach(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...], components: int = 16,
+          l2: float = 0.05, steps: int = 400) -> TaughtHead:
+    """Softmax regression on the features' first principal components, whitened (so that plain gradient
+    descent converges in a few hundred steps), folded back into one linear layer over the raw features."""
+    started = time.perf_counter()
+    n, classes = len(labels), len(names)
+    mean = features.mean(axis=0)
+    _, s, vt = np.linalg.svd(features - mean, full_matrices=False)
+    keep = min(components, int((s > s[0] * 1e-4).sum()))
+    projection = vt[:keep].T / s[:keep] * np.sqrt(n)  # whitened: each component has unit variance
+    z = (features - mean) @ projection
+    target = np.eye(classes)[labels]
+    w, b = np.zeros((keep, classes)), np.zeros(classes)
+    for _ in range(steps):
+        scores = z @ w + b
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        error = p / p.sum(axis=1, keepdims=True) - target
+        w -= 0.5 * (z.T @ error / n + l2 * w)
+        b -= 0.5 * error.mean(axis=0)
+    weights = projection @ w
+    return TaughtHead(labels=names, weights=weights.astype(np.float32), bias=(b - mean @ weights).astype(np.float32),
+                      frames={name: int((labels == i).sum()) for i, name in enumerate(names)},
+                      seconds=time.perf_counter() - started)

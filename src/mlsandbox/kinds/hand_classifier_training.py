@@ -1,0 +1,103 @@
+"""The torch side of hand classifiers: the image classifier's batches and loss (or, for a network with frozen
+lower blocks, their outputs computed once), and an ONNX graph with two outputs, the probabilities and the
+features under them (for teaching a person's own hand)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from mlsandbox.export import write_onnx
+from mlsandbox.kinds.image_classifier_training import ImageTask
+from mlsandbox.train import LAYOUT, as_tensor, augment, device
+
+
+class Served(torch.nn.Module):
+    """A network with embed (pictures -> features) and head (features -> logits), as it is served."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.net.embed(images)
+        return torch.softmax(self.net.head(features), dim=1), features
+
+
+class HandTask(ImageTask):
+    def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
+        """Input "image" (N, 3, S, S) in 0..1; outputs "probabilities" (N, classes) and "features"."""
+        served = Served(model.eval().cpu())
+        batch = torch.export.Dim("batch", min=1, max=4096)
+        write_onnx(served, (torch.zeros(2, 3, *self.experiment.input_size),), path, ["image"],
+                   ["probabilities", "features"], ({0: batch},))
+        images = self.split.x_test[:64]
+        with torch.no_grad():
+            expected = [t.numpy() for t in served(as_tensor(images))]
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        actual = session.run(None, {"image": images.astype(np.float32)})
+        return max(float(np.abs(a - e).max()) for a, e in zip(actual, expected))
+
+
+class FrozenLowerTask(HandTask):
+    """For a network with frozen lower blocks (lower(x), then upper(h) -> logits): their output is computed
+    once for `copies` augmented versions of each training picture and for the validation pictures, and each
+    epoch trains the upper blocks and the head on one of the copies. The same training as running the whole
+    network on freshly augmented pictures, with `copies` augmentations per picture instead of one per epoch,
+    at a fraction of the cost."""
+
+    copies = 4  # augmented versions of each training picture, each computed the first epoch it is used
+
+    def __init__(self, experiment, split, recipe):
+        super().__init__(experiment, split, recipe)
+        self.h_train: list[torch.Tensor] = []  # the frozen blocks' output for each augmented copy made so far
+        self.epochs_drawn = 0
+
+    @functools.cached_property
+    def lower(self) -> torch.nn.Module:
+        return self.experiment.build_net().to(device()).eval()  # the frozen blocks are the same in every build
+
+    @functools.cached_property
+    def augmenting(self) -> torch.Generator:
+        return torch.Generator().manual_seed(self.recipe.seed + 1)
+
+    @torch.no_grad()
+    def lower_of(self, x: torch.Tensor, augmented: bool, batch_size: int = 64) -> torch.Tensor:
+        parts = []
+        for i in tqdm(range(0, len(x), batch_size), leave=False, desc="frozen blocks"):
+            batch = augment(x[i : i + batch_size], self.recipe, self.augmenting) if augmented else x[i : i + batch_size]
+            parts.append(self.lower.lower(batch.to(device(), memory_format=LAYOUT)).cpu())
+        return torch.cat(parts)
+
+    @functools.cached_property
+    def h_val(self) -> torch.Tensor:
+        return self.lower_of(self.x_val, augmented=False)
+
+    def batches(self, generator: torch.Generator):
+        if len(self.h_train) < self.copies:
+            self.h_train.append(self.lower_of(self.x_train, augmented=True))
+        h, y = self.h_train[self.epochs_drawn % self.copies], self.y_train
+        self.epochs_drawn += 1
+        order = torch.randperm(len(y), generator=generator)
+        for i in range(self.steps_per_epoch):
+            index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
+            yield h[index].to(device()), y[index].to(device())
+
+    def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
+        h, y = batch
+        logits = model.upper(h)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
+        return loss, int((logits.argmax(1) == y).sum()), len(y)
+
+    @torch.no_grad()
+    def validate(self, model: torch.nn.Module) -> tuple[float, float]:
+        logits = model.eval().upper(self.h_val.to(device()))
+        y = self.y_val.to(device())
+        return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())

@@ -1,0 +1,134 @@
+"""Rock, paper, scissors: teaching a person's hand (the fit, its limits, bad input to the teach routes) and
+the command line. The held-out renders through the API are checked with every experiment (tests/served.py)."""
+
+import base64
+import io
+import json
+import subprocess
+import sys
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlsandbox import experiments
+from mlsandbox.data import hands
+from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, teach
+from mlsandbox.web.hand_classifier import MAX_TAUGHT, MAX_TEACH_BYTES
+
+HAND = "rps_mobilenet_v2"
+
+
+@pytest.fixture(scope="module")
+def api(live_server):
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
+def jpeg(picture: np.ndarray, size: int = 224) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).resize((size, size), Image.Resampling.BILINEAR).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def data_url(data: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def renders():
+    """Validation renders as the page would send them: (JPEG bytes, label) for the first 45."""
+    return [(jpeg(picture), label) for picture, label, _ in (hands.render(i, "validation") for i in range(45))]
+
+
+def frames(renders, per_pose: int) -> list[dict]:
+    chosen = [r for k in range(3) for r in [r for r in renders if r[1] == k][:per_pose]]
+    return [{"label": hands.LABELS[label], "image": data_url(data)} for data, label in chosen]
+
+
+def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 64)) * 3
+    labels = np.repeat(np.arange(3), 30)
+    features = centres[labels] + rng.normal(size=(90, 64))
+    head = teach(features[::2], labels[::2], hands.LABELS)
+    assert head.frames == {"rock": 15, "paper": 15, "scissors": 15}
+    assert (head.probabilities(features[1::2]).argmax(1) == labels[1::2]).mean() >= 0.95
+    assert head.seconds < 2.0
+    p = head.probabilities(features)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_a_taught_model_reads_back_the_hands_it_was_taught(api, renders, experiment_id=HAND):
+    taught = api.post(f"/api/experiments/{experiment_id}/teach", json={"frames": frames(renders, 10)})
+    assert taught.status_code == 200, taught.text
+    answer = taught.json()
+    assert answer["frames"] == {"rock": 10, "paper": 10, "scissors": 10}
+    assert answer["training_accuracy"] >= 0.9 and answer["milliseconds"] < 2000
+    token = answer["model"]
+    data, label = renders[0]
+    read = api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", content=data,
+                    headers={"Content-Type": "image/jpeg"})
+    assert read.status_code == 200 and read.json()["label"] == hands.LABELS[label]
+    as_json = api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", json={"image": data_url(data)})
+    assert as_json.json()["ranked"] == read.json()["ranked"]
+    exported = api.get(f"/api/experiments/{experiment_id}/taught/{token}")
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    assert exported.json()["labels"] == list(hands.LABELS) and len(exported.json()["weights"][0]) == 3
+    assert api.post(f"/api/experiments/digits_cnn/taught/{token}/predict", content=data).status_code == 404
+
+
+def refused(response, status: int, *words: str) -> None:
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and all(w in detail for w in words), detail
+
+
+def test_teach_refuses_what_it_cannot_learn_from_and_keeps_serving(api, renders):
+    url = f"/api/experiments/{HAND}/teach"
+    refused(api.post(url, content=b""), 422, "frames")
+    refused(api.post(url, content=b"{not json"), 422, "frames")
+    refused(api.post(url, json={"frames": "rock"}), 422, "frames")
+    refused(api.post(url, json={"frames": []}), 422, "at least 5")
+    one_pose = [f for f in frames(renders, 10) if f["label"] == "rock"]
+    refused(api.post(url, json={"frames": one_pose}), 422, "paper 0", "scissors 0")
+    refused(api.post(url, json={"frames": frames(renders, 4)}), 422, "at least 5")
+    too_many = frames(renders, 10) * (TEACH_LIMITS["max_frames"] // 30 + 1)
+    refused(api.post(url, json={"frames": too_many}), 422, "too many")
+    wrong_label = frames(renders, 5) + [{"label": "lizard", "image": frames(renders, 1)[0]["image"]}]
+    refused(api.post(url, json={"frames": wrong_label}), 422, "lizard", "rock, paper, scissors")
+    bad_base64 = frames(renders, 5) + [{"label": "rock", "image": "data:image/jpeg;base64,%%%"}]
+    refused(api.post(url, json={"frames": bad_base64}), 422, "base64")
+    not_a_picture = frames(renders, 5) + [{"label": "rock", "image": data_url(b"hello")}]
+    refused(api.post(url, json={"frames": not_a_picture}), 422, "not an image")
+    huge = np.random.default_rng(0).integers(0, 255, (1200, 1200, 3), dtype=np.uint8)
+    refused(api.post(url, json={"frames": frames(renders, 5) + [{"label": "rock", "image": data_url(jpeg(huge, 1200))}]}),
+            422, "bytes", "smaller")
+    refused(api.post(url, content=b"x" * (MAX_TEACH_BYTES + 1)), 413, "bytes")
+    refused(api.post("/api/experiments/digits_cnn/teach", json={"frames": []}), 404, "not a hand classifier")
+    refused(api.post(f"/api/experiments/{HAND}/taught/nothing/predict", content=renders[0][0]), 404, "Teach it again")
+    refused(api.get(f"/api/experiments/{HAND}/taught/nothing"), 404, "Teach it again")
+    assert api.get("/api/health").status_code == 200
+
+
+def test_a_flood_of_taught_models_keeps_only_the_newest(api, renders):
+    body = {"frames": frames(renders, 5)}
+    tokens = [api.post(f"/api/experiments/{HAND}/teach", json=body).json()["model"] for _ in range(MAX_TAUGHT + 3)]
+    data = renders[0][0]
+    assert api.post(f"/api/experiments/{HAND}/taught/{tokens[0]}/predict", content=data).status_code == 404
+    assert api.post(f"/api/experiments/{HAND}/taught/{tokens[-1]}/predict", content=data).status_code == 200
+
+
+def test_the_cli_predicts_a_photo_and_evaluates_on_the_held_out_renders(tmp_path):
+    picture, label, _ = hands.render(3, "test")
+    path = tmp_path / "hand.jpg"
+    path.write_bytes(jpeg(picture, 300))
+    run = subprocess.run([sys.executable, "-m", "mlsandbox", "predict", HAND, str(path), "--json"],
+                         capture_output=True, text=True, check=True)
+    answer = json.loads(run.stdout)
+    assert answer["file"] == str(path) and answer["label"] in hands.LABELS and len(answer["ranked"]) == 3
+    run = subprocess.run([sys.executable, "-m", "mlsandbox", "evaluate", HAND, "--json"],
+                         capture_output=True, text=True, check=True)
+    metrics = json.loads(run.stdout)
+    assert metrics["accuracy"] == pytest.approx(experiments.get(HAND).card()["metrics"]["accuracy"])
