@@ -101,6 +101,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="module")
+def pw():
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def refusing(pw):
+    """A Chromium with a camera that the page is not allowed to use."""
+    from fake_camera import camera_browser  # it reads this module's Chromium settings
+
+    with camera_browser(pw, None, allowed=False) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def server_without_models(tmp_path_factory):
+    """A server whose artifacts folder is empty: every model answers 503 with what to do."""
+    from mlsandbox.experiments import ARTIFACTS_ENV
+
+    with running_server({ARTIFACTS_ENV: str(tmp_path_factory.mktemp("no-artifacts"))}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium)")

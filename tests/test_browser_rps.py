@@ -20,22 +20,19 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
-import weakref
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import check_layout, running_server
+from camera_pages import recorded, shot
+from conftest import check_layout
 from fake_camera import camera_browser, y4m_of_frames
 from mlsandbox import experiments, runtime
 from mlsandbox.data import hands
-from mlsandbox.experiments import ARTIFACTS_ENV
 
 pytestmark = pytest.mark.browser
 GAME = "rps_mobilenet_v2"  # the page under test
@@ -43,7 +40,6 @@ FAMILY = ("rps_mobilenet_v2",)
 POSES = hands.LABELS  # rock, paper, scissors
 BEATEN_BY = {"rock": "paper", "paper": "scissors", "scissors": "rock"}
 WINS = {("rock", "scissors"), ("paper", "rock"), ("scissors", "paper")}
-SHOTS = os.environ.get("MLSANDBOX_SHOTS")
 SEARCH = 30  # test renders looked through for ones the model reads confidently
 
 SEGMENT_SECONDS, RATE, BAR = 6, 5, 90  # the teaching video: seconds a pose, frames a second, side bar width
@@ -117,18 +113,8 @@ def segment_camera(pw, segments, tmp_path_factory):
         yield browser
 
 
-@pytest.fixture(scope="module")
-def refusing(pw):
-    """A camera is there, but the page is not allowed to use it."""
-    with camera_browser(pw, None, allowed=False) as browser:
-        yield browser
 
 
-@pytest.fixture(scope="module")
-def server_without_models(tmp_path_factory):
-    """A server whose artifacts folder is empty: every model answers 503 with what to do."""
-    with running_server({ARTIFACTS_ENV: str(tmp_path_factory.mktemp("no-artifacts"))}) as url:
-        yield url
 
 
 # --- pages, and what they show ----------------------------------------------------------------------------
@@ -147,30 +133,13 @@ def opened(browser, url: str, width: int = 1280, height: int = 900):
         context.close()
 
 
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def recorded(page, pattern: str) -> list[dict]:
-    """What the page sent to the routes matching pattern (url, content type, body) and the server's answer."""
-    routes = RECORDED.setdefault(page, {})
-    if pattern not in routes:
-        routes[pattern] = []
 
-        def record(route):
-            response = route.fetch()
-            routes[pattern].append({"url": route.request.url, "content_type": route.request.headers["content-type"],
-                                    "body": route.request.post_data_buffer, "status": response.status,
-                                    "answer": response.json()})
-            route.fulfill(response=response)
 
-        page.route(pattern, record)
-    return routes[pattern]
+
 
 
 def start_camera(page) -> None:

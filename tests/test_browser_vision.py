@@ -9,9 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
-import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,10 +19,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import check_layout, running_server
+from camera_pages import recorded, shot
+from conftest import check_layout
 from fake_camera import camera_browser, fitted, y4m_of
 from mlsandbox.data import photos
-from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS
+from mlsandbox.experiments import PACKAGE_ARTIFACTS
 
 pytestmark = pytest.mark.browser
 CLASSIFIER, DETECTOR = "image_classification", "object_detection"
@@ -32,7 +31,6 @@ CATS = {"Egyptian cat", "tabby, tabby cat", "tiger cat", "Persian cat", "Siamese
 DETECTOR_READY = (PACKAGE_ARTIFACTS / DETECTOR / "card.json").is_file()
 needs_detector = pytest.mark.skipif(not DETECTOR_READY, reason=f"no converted detector yet ({DETECTOR}/card.json): "
                                     "python3 tools/convert_tfjs.py nanodet && mlsandbox train object_detection")
-SHOTS = os.environ.get("MLSANDBOX_SHOTS")
 NOT_AN_IMAGE = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"a shopping list, not a photo"}
 
 
@@ -67,12 +65,6 @@ def person_camera(pw, videos):
         yield browser
 
 
-@pytest.fixture(scope="module")
-def refusing(pw):
-    """A camera is there, but the page is not allowed to use it."""
-    with camera_browser(pw, None, allowed=False) as browser:
-        yield browser
-
 
 @contextmanager
 def opened(browser, url: str, width: int = 1100, height: int = 900):
@@ -87,10 +79,7 @@ def opened(browser, url: str, width: int = 1100, height: int = 900):
         context.close()
 
 
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
 
 
 # --- what the pages show --------------------------------------------------------------------------------
@@ -156,29 +145,15 @@ def assert_heat_follows_cells(page, heatmap: dict) -> None:
     assert agreement > 0.9, f"the heat drawn does not follow the cells (correlation {agreement:.2f})"
 
 
-RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def recorded(page, pattern: str = f"**/api/experiments/{CLASSIFIER}/predict") -> list[dict]:
-    """What the page sent to the routes matching pattern: content type, bytes, and the server's answer
-    (a route sees the body of a Blob, where a request event does not)."""
-    routes = RECORDED.setdefault(page, {})
-    if pattern not in routes:
-        routes[pattern] = []
 
-        def record(route):
-            response = route.fetch()
-            routes[pattern].append({"url": route.request.url, "content_type": route.request.headers["content-type"],
-                                    "body": route.request.post_data_buffer, "answer": response.json()})
-            route.fulfill(response=response)
 
-        page.route(pattern, record)
-    return routes[pattern]
 
 
 def answered_photo(page, action) -> dict:
     """Do action (which gives the page a photo) and return the server's answer once the page shows it."""
-    sent = recorded(page)
+    sent = recorded(page, f"**/api/experiments/{CLASSIFIER}/predict")
     count = len(sent)
     page.get_by_test_id("photo-demo").evaluate("demo => (demo.dataset.state = 'given')")
     action()
@@ -208,7 +183,7 @@ def test_a_camera_snapshot_is_classified_and_not_mirrored(cat_camera, live_serve
         expect(page.get_by_test_id("photo-ms")).to_have_text(re.compile(r"^Answered in \d+ ms on the server\.$"))
         expect(page.get_by_test_id("photo-canvas")).to_have_attribute("data-heatmap", "shown")
 
-        [sent] = recorded(page)
+        [sent] = recorded(page, f"**/api/experiments/{CLASSIFIER}/predict")
         assert sent["content_type"] == "image/jpeg"
         snapped = Image.open(io.BytesIO(sent["body"]))
         assert snapped.format == "JPEG" and max(snapped.size) <= 640
@@ -453,11 +428,7 @@ def test_live_frames_one_at_a_time_with_boxes_threshold_and_a_refusal(cat_camera
         expect(overlay).to_be_hidden()
 
 
-@pytest.fixture(scope="module")
-def server_without_models(tmp_path_factory):
-    """A server whose artifacts folder is empty: every model answers 503 with what to do."""
-    with running_server({ARTIFACTS_ENV: str(tmp_path_factory.mktemp("no-artifacts"))}) as url:
-        yield url
+
 
 
 def test_without_the_detector_the_page_shows_the_servers_message(cat_camera, server_without_models, test_photos):

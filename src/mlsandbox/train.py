@@ -4,7 +4,6 @@ supplies its batches, its loss and its validation (a Task). Also the image helpe
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import os
 import time
