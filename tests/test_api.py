@@ -57,8 +57,9 @@ def test_experiments_come_from_the_registry(api):
         assert e["trained"] and e["accuracy"] == experiments.get(e["id"]).card()["metrics"].get("accuracy")
         assert e["kind"] == experiments.get(e["id"]).kind
         assert e["pretrained"] == (e["accuracy"] is None)  # a model trained here has a held-out accuracy
-        if "labels" in e["details"]:
-            assert 3 / len(e["details"]["labels"]) < e["accuracy"] <= 1  # at least three times better than guessing
+        if "labels" in e["details"]:  # three times better than guessing, or 25 points better with few labels
+            guessing = 1 / len(e["details"]["labels"])
+            assert min(3 * guessing, guessing + 0.25) < e["accuracy"] <= 1
 
 
 def test_one_experiment_has_its_card_and_family(api):

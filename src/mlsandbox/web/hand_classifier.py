@@ -19,10 +19,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mlsandbox import imaging, runtime
+from mlsandbox import runtime
 from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, HandClassifier, TaughtHead, teach
 from mlsandbox.web.common import answered_as_http, experiment_or_404, read_body
-from mlsandbox.web.image_classifier import IMAGE_BODY, Guess, Prediction, image_from_json
+from mlsandbox.web.image_classifier import IMAGE_BODY, Guess, Prediction, image_of
 
 router = APIRouter(tags=["hand classifiers"])
 
@@ -133,10 +133,8 @@ async def predict_taught(experiment_id: str, model: str, request: Request) -> Pr
     """Name the pose in a frame with a taught model (the body as for predict)."""
     experiment = experiment_or_404(experiment_id, HandClassifier)
     head = taught_or_404(experiment, model)
-    data = await read_body(request, imaging.MAX_BYTES, "image")
+    data = await image_of(request)
     started = time.perf_counter()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        data = image_from_json(data)
     with answered_as_http():
         features = runtime.served(experiment).features(experiment.prepare(data)[None])[0]
     ranked = head.ranked(features)

@@ -62,10 +62,8 @@ async def predict(
     upright, resized and centre-cropped the way ImageNet's were. Then it is classified.
     """
     experiment = experiment_or_404(experiment_id, ImageClassifier)
-    data = await read_body(request, imaging.MAX_BYTES, "image")
+    data = await image_of(request)
     started = time.perf_counter()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        data = image_from_json(data)
     with answered_as_http():
         prepared = experiment.prepare(data)
         model = runtime.served(experiment)
@@ -105,6 +103,14 @@ def examples(
         raise HTTPException(503, str(e)) from None
     return Response(imaging.to_png(np.hstack(list(chosen))), media_type="image/png",
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def image_of(request: Request) -> bytes:
+    """The image a request carries: its body, or the data URL of its JSON body; bounded in size."""
+    data = await read_body(request, imaging.MAX_BYTES, "image")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = image_from_json(data)
+    return data
 
 
 def image_from_json(body: bytes) -> bytes:
