@@ -105,7 +105,7 @@ def test_gallery_and_load_at_a_small_size(tmp_path, monkeypatch):
     assert hands.gallery(2, "validation", 40).shape == (3 * 44 - 4, 2 * 44 - 4, 3)
     monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))  # photos stay put
     split = hands.load(24, {"train": 6, "validation": 3, "test": 3})
-    assert split.x_train.shape == (6, 24, 24, 3) and split.x_train.dtype == np.float32
+    assert split.x_train.shape == (6, 3, 24, 24) and split.x_train.dtype == np.float32  # read as camera frames are
     assert split.y_test.tolist() == [0, 1, 2] and 0.0 <= split.x_val.min() and split.x_val.max() <= 1.0
     again = hands.load(24, {"train": 6, "validation": 3, "test": 3})
     np.testing.assert_array_equal(split.x_test, again.x_test)

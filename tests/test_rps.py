@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import httpx
 import numpy as np
@@ -45,6 +46,22 @@ def renders():
 def frames(renders, per_pose: int) -> list[dict]:
     chosen = [r for k in range(3) for r in [r for r in renders if r[1] == k][:per_pose]]
     return [{"label": hands.LABELS[label], "image": data_url(data)} for data, label in chosen]
+
+
+def test_onnx_runtime_matches_pytorch_on_both_outputs(tmp_path, monkeypatch):
+    import torch
+
+    from mlsandbox.kinds.hand_classifier_training import HandTask
+
+    experiment = experiments.get(HAND)
+    monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))  # a few renders, cached there
+    split = hands.load(experiment.input_size[0], {"train": 3, "validation": 3, "test": 6})
+    torch.manual_seed(0)
+    net = experiment.build_net()
+    with torch.no_grad():  # batch norm statistics of the tuned blocks that are not ImageNet's
+        net.train()(torch.rand(8, 3, *experiment.input_size))
+    difference = HandTask(experiment, split, experiment.recipe).to_onnx(net.eval(), tmp_path / "model.onnx")
+    assert difference < 1e-4  # probabilities and features alike
 
 
 def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
