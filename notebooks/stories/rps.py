@@ -47,16 +47,22 @@ MOBILENET = dict(
         MobileNetV2's 17 inverted-residual blocks, laid out as torchvision lays them out so that its
         ImageNet weights load key for key (`mlsandbox.nets.mobilenet_v2`), then the average of its last
         1,280 feature maps and a new linear layer with one score per pose. The first convolution and the
-        first 13 blocks stay as ImageNet trained them (*frozen*: their weights and their batch-normalisation
-        statistics never change); the 4 blocks above them and the final 1×1 convolution are fine-tuned. Pictures come in
-        as 0..1 RGB and are scaled by ImageNet's mean and standard deviation inside the network.
+        first 10 blocks stay as ImageNet trained them (*frozen*: their weights and their batch-normalisation
+        statistics never change); the 7 blocks above them and the final 1×1 convolution are fine-tuned.
+        Pictures come in as 0..1 RGB and are scaled by ImageNet's mean and standard deviation inside the
+        network.
 
         Two things make fine-tuning safe where it can collapse. First, only the new head trains for the
         first epochs: a randomly initialised head sends large, noisy gradients down into the pretrained
         blocks, which can wreck what they know before the head has learned anything. Second, the
-        fine-tuned blocks get a tenth of the head's learning rate. The frozen blocks also make training
-        cheap: their output for each picture is computed once (for a few augmented versions of each)
-        and only the top of the network runs at every step.
+        fine-tuned blocks get a third of the head's learning rate. The frozen blocks also make training
+        cheap: their output for each picture is computed once (for 8 augmented versions of each) and
+        only the top of the network runs at every step.
+
+        These choices were made by validation accuracy, in short runs of the same 12 epochs: with 1,800
+        training renders, 4 augmented copies and the top 4 blocks tuned, 76%; with three times the
+        renders, 84%; with 1,800 renders, 8 copies and the top 7 blocks tuned at a third of the head's
+        rate, 86%; with both, 94%.
     """,
     next_steps="""
         ## What to try next

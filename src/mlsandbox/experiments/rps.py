@@ -18,8 +18,8 @@ SIZE = 160
 def build_mobilenet():
     from mlsandbox.nets.mobilenet_v2 import MobileNetV2Transfer
 
-    return MobileNetV2Transfer(len(hands.LABELS), weights=assets.require(imagenet.WEIGHTS), frozen=14, tune_from=3,
-                               tune_scale=0.1)
+    return MobileNetV2Transfer(len(hands.LABELS), weights=assets.require(imagenet.WEIGHTS), frozen=11, tune_from=3,
+                               tune_scale=0.3)
 
 
 EXPERIMENTS = (

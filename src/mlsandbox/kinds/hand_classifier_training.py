@@ -53,7 +53,7 @@ class FrozenLowerTask(HandTask):
     network on freshly augmented pictures, with `copies` augmentations per picture instead of one per epoch,
     at a fraction of the cost."""
 
-    copies = 4  # augmented versions of each training picture, each computed the first epoch it is used
+    copies = 8  # augmented versions of each training picture, each computed the first epoch it is used
 
     def __init__(self, experiment, split, recipe):
         super().__init__(experiment, split, recipe)

@@ -27,7 +27,7 @@ from mlsandbox.data.hands.scenes import HELD_OUT, PARTS, SEED, TRAIN, scene
 
 LABELS = skeleton.LABELS
 VERSION = "2"  # bump whenever a picture would change, so cached arrays are rebuilt
-COUNTS = {"train": 1800, "validation": 300, "test": 600}
+COUNTS = {"train": 5400, "validation": 300, "test": 600}
 
 SPLIT = {
     "seed": SEED,
