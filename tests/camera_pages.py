@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import os
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 SHOTS = os.environ.get("MLSANDBOX_SHOTS")  # a folder: keep a screenshot of every state a layout test passes through
 RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def opened(browser, url: str, width: int = 1100, height: int = 900):
+    """url in a fresh context of browser (under 640 px wide, a touch phone), once the page says it is ready."""
+    phone = width < 640
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator("main")).to_have_attribute("aria-busy", "false")
+        yield page
+    finally:
+        context.close()
 
 
 def shot(page, name: str) -> None:

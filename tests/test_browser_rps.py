@@ -28,6 +28,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+import camera_pages
 from camera_pages import recorded, shot
 from conftest import check_layout
 from fake_camera import camera_browser, y4m_of_frames
@@ -121,16 +122,9 @@ def segment_camera(pw, segments, tmp_path_factory):
 
 @contextmanager
 def opened(browser, url: str, width: int = 1280, height: int = 900):
-    phone = width < 640
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
-    try:
-        page = context.new_page()
-        page.goto(url)
-        expect(page.locator("main")).to_have_attribute("aria-busy", "false")
+    with camera_pages.opened(browser, url, width, height) as page:
         expect(page.get_by_test_id("game-demo")).to_be_visible()
         yield page
-    finally:
-        context.close()
 
 
 

@@ -10,7 +10,6 @@ import base64
 import io
 import json
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from camera_pages import recorded, shot
+from camera_pages import opened, recorded, shot
 from conftest import check_layout
 from fake_camera import camera_browser, fitted, y4m_of
 from mlsandbox.data import photos
@@ -64,19 +63,6 @@ def person_camera(pw, videos):
     with camera_browser(pw, videos["astronaut"]) as browser:
         yield browser
 
-
-
-@contextmanager
-def opened(browser, url: str, width: int = 1100, height: int = 900):
-    phone = width < 640
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
-    try:
-        page = context.new_page()
-        page.goto(url)
-        expect(page.locator("main")).to_have_attribute("aria-busy", "false")
-        yield page
-    finally:
-        context.close()
 
 
 
