@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +32,8 @@ VARIANTS = {
     "no rotation, shift or zoom": AFFINE,
     "no augmentation at all": dict(flip=False, thicken=0.0, elastic=0.0, **AFFINE),
     "no label smoothing or weight averaging": dict(label_smoothing=0.0, ema=0.0),
+    "mirrored drawings only": dict(thicken=0.0, elastic=0.0, **AFFINE),
+    "mirrored, gentler rotation, shift and zoom": dict(thicken=0.0, rotate_degrees=6.0, shift=0.04, scale=(0.9, 1.0)),
 }
 
 
@@ -40,6 +43,13 @@ def validation_scores(model: torch.nn.Module, split) -> dict:
     probabilities = torch.softmax(logits, 1).numpy()
     return {"val_accuracy": float((probabilities.argmax(1) == split.y_val).mean()),
             "val_top3_accuracy": evaluation.top_k_accuracy(probabilities, split.y_val, 3)}
+
+
+def earlier_variants(out: Path, chosen: dict) -> list[dict]:
+    """Variants already measured at this length and not being measured again: each run adds to the table."""
+    if not out.is_file():
+        return []
+    return [v for v in json.loads(out.read_text())["variants"] if v["variant"] not in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,14 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         command += " --only " + " ".join(f"'{name}'" for name in chosen)
     report = {"id": experiment.id, "epochs": epochs, "split": split.sizes(), "machine": machine.describe(),
-              "command": command, "variants": []}
+              "command": command, "variants": earlier_variants(out, chosen)}
     for name, changes in chosen.items():
         recipe = dataclasses.replace(experiment.recipe, epochs=epochs, **changes)
         result = train.fit(experiment, split, recipe)
         report["variants"].append({"variant": name, "changes": {k: list(v) if isinstance(v, tuple) else v
                                                                 for k, v in changes.items()},
                                    **validation_scores(result.model, split), "best_epoch": result.best_epoch,
-                                   "seconds": round(result.seconds, 1)})
+                                   "seconds": round(result.seconds, 1), "command": command})
         RESULTS.mkdir(exist_ok=True)
         write_json(report, out)  # replaced atomically
         print(f"{name}: {report['variants'][-1]}", flush=True)
