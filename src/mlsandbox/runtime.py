@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -22,29 +22,70 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
 
     The committed model (path None) must match the sha256 in its card, so that what is served is what
     the card describes; an explicit path (a model being exported) is read as it is."""
-    checked = path is None
-    path = path or experiment.model_path
-    if not path.is_file():
+    if path is None:
+        path, sha256 = experiment.model_path, checked(experiment)
+    elif path.is_file():
+        sha256 = sha256_of(path)
+    else:
         raise ModelUnavailable(f"{experiment.id} has no model at {path}: run `{experiment.remake}`.")
-    sha256 = sha256_of(path)
-    if checked:
-        card = experiment.card()
-        expected = (card or {}).get("model", {}).get("sha256")
-        if expected != sha256:
-            found = f"sha256 {expected}" if expected else "no sha256"
-            raise ModelUnavailable(
-                f"{experiment.id}: {path} has sha256 {sha256} but its card names {found}, so the file is not the "
-                f"model the card describes. Restore both from the repository (`git checkout -- {path.parent}`) or "
-                f"run `{experiment.remake}`.")
+    return open_session_at(path, threads, f"Restore it from the repository or run `{experiment.remake}`."), sha256
+
+
+def checked(experiment: Experiment) -> str:
+    """The sha256 of the experiment's committed model, if the file is there and matches its card (and did not
+    fail to load); else ModelUnavailable with the fix. Cheap, and loads nothing: the file is hashed again only
+    when it or its card changes."""
+    files = (experiment.model_path, experiment.artifact_dir / "card.json")
+    signature = tuple((s.st_ino, s.st_mtime_ns, s.st_size) if (s := _stat(f)) else None for f in files)
+    known = _checks.get(experiment.id)
+    if known is None or known[0] != signature:
+        try:
+            known = (signature, _verify(experiment), None)
+        except ModelUnavailable as e:
+            known = (signature, None, str(e))
+        _checks[experiment.id] = known
+    if known[2] is not None:
+        raise ModelUnavailable(known[2])
+    return known[1]
+
+
+def _verify(experiment: Experiment) -> str:
+    path, card = experiment.model_path, experiment.card()
+    if not path.is_file():
+        raise ModelUnavailable(f"{experiment.id} has no model at {path}: restore it from the repository "
+                               f"(`git checkout -- {path.parent}`) or run `{experiment.remake}`.")
+    sha256, model = sha256_of(path), (card or {}).get("model", {})
+    if model.get("sha256") != sha256:
+        found = f"sha256 {model['sha256']}" if model.get("sha256") else "no sha256"
+        size = path.stat().st_size
+        short = model.get("bytes", size) > size
+        cut = f" (it is {size:,} bytes, the card's is {model['bytes']:,}: truncated?)" if short else ""
+        raise ModelUnavailable(
+            f"{experiment.id}: {path} has sha256 {sha256} but its card names {found}, so the file is not the "
+            f"model the card describes{cut}. Restore both from the repository (`git checkout -- {path.parent}`) or "
+            f"run `{experiment.remake}`.")
+    return sha256
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+_checks: dict[str, tuple[tuple, str | None, str | None]] = {}  # id -> (files' signature, sha256, problem)
+
+
+def open_session_at(path: Path, threads: int = 1, fix: str = "Restore it from the repository.") -> ort.InferenceSession:
+    """An ONNX Runtime session on path's model, which is read as it is; ModelUnavailable, with fix, if unreadable."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as e:  # ONNX Runtime raises its own types for unreadable files
-        raise ModelUnavailable(f"{experiment.id}: {path} is not a readable ONNX model ({e}). Restore it from the "
-                               f"repository or run `{experiment.remake}`.") from None
-    return session, sha256
+        raise ModelUnavailable(f"{path} is not a readable ONNX model ({e}). {fix}") from None
 
 
 class Classifier:
@@ -67,8 +108,28 @@ class Classifier:
         order = np.argsort(-p)[:top]
         return [(self.labels[i], float(p[i])) for i in order]
 
+    def answer(self, prepared, top: int | None = None) -> dict:
+        """What the predict route answers of a prepared input: "ranked" labels, and what else the kind shows."""
+        return {"ranked": self.ranked(prepared, top=top)}
 
-@functools.cache
+
 def served(experiment: Experiment):
-    """The experiment's runtime (its kind's class) over its committed model, loaded once per process."""
-    return experiment.open_runtime()
+    """The experiment's runtime (its kind's class) over its committed model: loaded once, and again only when
+    the file changes (a changed file that no longer matches its card is refused, not served from memory)."""
+    sha256 = checked(experiment)
+    loaded = _loaded.get(experiment.id)
+    if loaded is not None and loaded.sha256 == sha256:
+        return loaded  # without the lock: a route may call this on the event loop
+    with _loading:
+        loaded = _loaded.get(experiment.id)
+        if loaded is None or loaded.sha256 != sha256:
+            try:
+                loaded = _loaded[experiment.id] = experiment.open_runtime()
+            except ModelUnavailable as e:  # the file matches its card but does not load: checked() says so
+                _checks[experiment.id] = (_checks[experiment.id][0], None, str(e))
+                raise
+    return loaded
+
+
+_loaded: dict[str, object] = {}
+_loading = threading.Lock()

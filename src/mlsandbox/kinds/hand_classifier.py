@@ -48,8 +48,13 @@ class HandClassifier(ImageClassifier):
 class HandModel(Classifier):
     """(N, 3, S, S) pictures -> probabilities; and the features its last layer reads, for teaching."""
 
-    def features(self, images: np.ndarray) -> np.ndarray:
-        return self.session.run(["features"], {self.input_name: np.asarray(images, dtype=np.float32)})[0]
+    def features(self, pictures: list[np.ndarray]) -> np.ndarray:
+        """(N, features) of prepared pictures: what a taught head reads."""
+        return self.session.run(["features"], {self.input_name: np.stack(pictures).astype(np.float32)})[0]
+
+    def taught_input(self, picture: np.ndarray) -> tuple[np.ndarray | None, dict | None]:
+        """What a taught head reads of one prepared frame (None if nothing), and what the page is shown of it."""
+        return self.features([picture])[0], None
 
 
 @dataclass

@@ -74,6 +74,11 @@ class PhotoModel(Classifier):
     def ranked(self, photo: Photo, top: int | None = None) -> list[tuple[str, float]]:
         return self.look(photo, top)[0]
 
+    def answer(self, photo: Photo, top: int | None = None) -> dict:
+        ranked, cells = self.look(photo, top or PHOTO_TOP)
+        return {"ranked": ranked, "heatmap": {"box": list(photo.box), "size": list(photo.size),
+                                              "cells": cells.round(3).tolist()}}
+
     def look(self, photo: Photo, top: int | None = None) -> tuple[list[tuple[str, float]], np.ndarray]:
         """The ranked labels, and where the network saw its top label: a 7x7 map in 0..1 over the photo's
         box (the positive evidence, scaled so its strongest cell is 1)."""

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from mlsandbox import experiments, runtime
 from mlsandbox.experiments import Experiment
 from mlsandbox.web import docs
-from mlsandbox.web.common import experiment_or_404, ongoing
+from mlsandbox.web.common import PAGE_POLICY, experiment_or_404, ongoing, problems
 
 STATIC = Path(__file__).resolve().parent / "static"
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
@@ -48,7 +48,7 @@ def info(e: Experiment, with_card: bool = False) -> ExperimentInfo:
     card = e.card()
     notebook = NOTEBOOKS / f"{e.id}.ipynb"
     try:
-        sha256, problem = runtime.served(e).sha256, None
+        sha256, problem = runtime.checked(e), None
     except runtime.ModelUnavailable as error:
         sha256, problem = None, str(error)
     return ExperimentInfo(
@@ -82,14 +82,11 @@ app = FastAPI(
 )
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-# The pages load only this server's own files; /docs is Swagger UI's page, whose start-up script is inline.
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SafetyHeaders:
-    """nosniff on every response, and the page policy on all but the API's /docs page. Plain ASGI:
-    a BaseHTTPMiddleware (@app.middleware) would add a task and a stream to every request."""
+    """nosniff and the page policy on every response (unless a route sets its own policy, as /docs does). Plain
+    ASGI: a BaseHTTPMiddleware (@app.middleware) would add a task and a stream to every request."""
 
     def __init__(self, app):
         self.app = app
@@ -97,13 +94,12 @@ class SafetyHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        with_policy = scope["path"] != "/docs"
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
-                if with_policy and "content-security-policy" not in headers:
+                if "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = PAGE_POLICY
             await send(message)
 
@@ -141,7 +137,7 @@ def experiment_page(experiment_id: str) -> FileResponse | HTMLResponse:
 
 
 @app.get("/api/health")
-def health() -> dict:
+async def health() -> dict:  # on the event loop, not behind the thread pool that busy routes share
     return {"status": "ok", "experiments": len(experiments.REGISTRY), **ongoing}
 
 
@@ -151,7 +147,7 @@ def list_experiments() -> list[ExperimentInfo]:
     return [info(e) for e in experiments.REGISTRY.values()]
 
 
-@app.get("/api/experiments/{experiment_id}")
+@app.get("/api/experiments/{experiment_id}", responses=problems(404))
 def describe_experiment(experiment_id: str) -> ExperimentInfo:
     """One experiment with its full model card (data split, metrics, training time, command)."""
     return info(experiment_or_404(experiment_id), with_card=True)

@@ -1,18 +1,86 @@
-"""What the routes of every kind share: finding the experiment, reading a bounded request body, and
-answering what cannot be served."""
+"""What the routes of every kind share: finding the experiment, reading a bounded request body, running a
+model off the event loop, and answering what cannot be served (and documenting those answers)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from contextlib import contextmanager
+from typing import Callable, TypeVar
 
+import anyio
 from fastapi import HTTPException, Request
+from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, imaging, runtime
 from mlsandbox.experiments import Experiment
 
+T = TypeVar("T")
+
+# The pages load only this server's own files, and run no inline script.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 ongoing: Counter[str] = Counter()  # long-running work now under way, by name ("streams"); /api/health shows it
+
+# Models run at once in worker threads, across every route; a request that finds none free within
+# WAIT_SECONDS gets a 503 with Retry-After. Each model run uses one or two cores, so two per core keeps the
+# cores busy while one run decodes its image; two seconds is a wait a person sits through without worry.
+WORKERS = anyio.CapacityLimiter(int(os.environ.get("MLSANDBOX_WORKERS", 2 * (os.cpu_count() or 1))))
+WAIT_SECONDS = float(os.environ.get("MLSANDBOX_WAIT_SECONDS", 2))
+RETRY_AFTER = 1  # seconds
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="what went wrong, and what to do instead")
+
+
+class FieldError(BaseModel, extra="allow"):
+    loc: list[str | int] = Field(description="where: body, query or path, then the field's name")
+    msg: str
+    type: str
+
+
+class Invalid(BaseModel):
+    detail: str | list[FieldError] = Field(description="what is wrong with the request, in a sentence; or, for "
+                                                       "parameters of the wrong type or range, each of them")
+
+
+PROBLEMS = {
+    404: "no such experiment, or not one of the kind this route serves: the message names those that are",
+    413: "the body or the image is over its limit in bytes or pixels",
+    422: "a request the model cannot read, with what to send instead",
+    503: "the model cannot be served (the message says how to fix it), or every worker is busy (then with "
+         "Retry-After)",
+}
+
+
+def problems(*codes: int) -> dict:
+    """The OpenAPI `responses` of a route that may answer these error codes, each with its {"detail": ...}."""
+    retry = {"headers": {"Retry-After": {"description": "seconds to wait before trying again, when the server "
+                                                        "was busy", "schema": {"type": "integer"}}}}
+    return {code: {"model": Invalid if code == 422 else Problem, "description": PROBLEMS[code],
+                   **(retry if code == 503 else {})} for code in codes}
+
+
+async def offload(fn: Callable[..., T], *args) -> T:
+    """fn(*args) in a worker thread, at most WORKERS at once; a fast 503 with Retry-After if none is free in time."""
+    try:
+        WORKERS.acquire_nowait()
+    except anyio.WouldBlock:
+        with anyio.move_on_after(WAIT_SECONDS) as waiting:
+            await WORKERS.acquire()
+        if waiting.cancelled_caught:
+            raise busy() from None
+    try:
+        return await anyio.to_thread.run_sync(fn, *args)
+    finally:
+        WORKERS.release()
+
+
+def busy() -> HTTPException:
+    return HTTPException(503, f"The server is busy: all {WORKERS.total_tokens:g} of its model workers are in use. "
+                         f"Try again in {RETRY_AFTER} second.", headers={"Retry-After": str(RETRY_AFTER)})
 
 
 def experiment_or_404(experiment_id: str, kind: type[Experiment] = Experiment) -> Experiment:

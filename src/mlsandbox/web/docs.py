@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from mlsandbox import assets
+from mlsandbox.web.common import PAGE_POLICY
 
 FILES = {
     "swagger-ui-bundle.js": ("text/javascript", "e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2"),
@@ -21,9 +26,21 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs")
 def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Interactive Machine Learning Experiments: API",
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="Interactive Machine Learning Experiments: API",
                                swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
                                swagger_favicon_url="/favicon.ico")
+    # The viewer starts from one inline script: the policy allows that script by its hash, and no other.
+    start = re.search(rb"<script>(.*?)</script>", page.body, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(start).digest()).decode()
+    page.headers["Content-Security-Policy"] = PAGE_POLICY.replace("script-src 'self'",
+                                                                  f"script-src 'self' 'sha256-{digest}'")
+    return page
+
+
+@router.get("/redoc")
+def redoc() -> RedirectResponse:
+    """FastAPI's second viewer, ReDoc, would load from a CDN: its address opens the one served from here."""
+    return RedirectResponse("/docs", status_code=308)
 
 
 @router.get("/docs/{name}")

@@ -13,7 +13,6 @@ import secrets
 import time
 from collections import OrderedDict
 
-import anyio
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -21,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import runtime
 from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, HandClassifier, TaughtHead, teach
-from mlsandbox.web.common import answered_as_http, experiment_or_404, read_body
+from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
 from mlsandbox.web.image_classifier import IMAGE_BODY, Guess, Prediction, image_of
 
 router = APIRouter(tags=["hand classifiers"])
@@ -29,7 +28,6 @@ router = APIRouter(tags=["hand classifiers"])
 MAX_TAUGHT = 64  # taught models kept by the server; teaching one more forgets the oldest
 TAUGHT_SECONDS = 3600
 MAX_TEACH_BYTES = TEACH_LIMITS["max_frames"] * TEACH_LIMITS["max_frame_bytes"] * 4 // 3 + 65536  # base64 and JSON
-WORKERS = anyio.CapacityLimiter(1)  # teaching reads every frame through the network: one at a time
 TAUGHT: OrderedDict[str, tuple[str, TaughtHead]] = OrderedDict()  # token -> (experiment id, head), oldest first
 
 TEACH_BODY = {
@@ -93,9 +91,18 @@ def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.
 
 
 def fit(experiment: HandClassifier, images: list[bytes], labels: np.ndarray) -> tuple[TaughtHead, float]:
-    """Read each frame as predict does, fit the head on the network's features; (head, training accuracy)."""
+    """Read each frame as predict does, fit the head on the network's features; (head, training accuracy).
+    A landmark reader's features are the hand's points: frames where it sees no hand are left out."""
     model = runtime.served(experiment)
-    features = model.features(np.stack([experiment.prepare(data) for data in images]))
+    features = model.features([experiment.prepare(data) for data in images])
+    seen = ~np.isnan(features).any(axis=1)
+    counts = np.bincount(labels[seen], minlength=len(experiment.labels))
+    few = [f"{name} in {count} of {(labels == i).sum()}" for i, (name, count) in enumerate(zip(experiment.labels, counts))
+           if count < TEACH_LIMITS["min_frames_per_pose"]]
+    if few:
+        raise HTTPException(422, f"I could see your hand in too few frames ({', '.join(few)}); each pose needs "
+                            f"{TEACH_LIMITS['min_frames_per_pose']}. Show your whole hand, well lit, and teach again.")
+    features, labels = features[seen], labels[seen]
     head = teach(features, labels, experiment.labels)
     return head, float((head.probabilities(features).argmax(1) == labels).mean())
 
@@ -111,7 +118,8 @@ def taught_or_404(experiment: HandClassifier, model: str) -> TaughtHead:
     return head
 
 
-@router.post("/api/experiments/{experiment_id}/teach", openapi_extra={"requestBody": TEACH_BODY})
+@router.post("/api/experiments/{experiment_id}/teach", responses=problems(404, 413, 422, 503),
+             openapi_extra={"requestBody": TEACH_BODY})
 async def teach_hand(experiment_id: str, request: Request) -> Taught:
     """Teach the model your own hand: a few camera frames of each pose, labelled. A small head is fitted on
     the network's features (in about a second) and kept in memory; predict with it by its `model` token."""
@@ -119,7 +127,7 @@ async def teach_hand(experiment_id: str, request: Request) -> Taught:
     images, labels = frames_of(await read_body(request, MAX_TEACH_BYTES, "set of frames"), experiment)
     started = time.perf_counter()
     with answered_as_http():
-        head, accuracy = await anyio.to_thread.run_sync(fit, experiment, images, labels, limiter=WORKERS)
+        head, accuracy = await offload(fit, experiment, images, labels)
     token = secrets.token_urlsafe(16)
     TAUGHT[token] = (experiment.id, head)
     while len(TAUGHT) > MAX_TAUGHT:
@@ -128,7 +136,8 @@ async def teach_hand(experiment_id: str, request: Request) -> Taught:
                   milliseconds=round((time.perf_counter() - started) * 1000, 3), expires_in_seconds=TAUGHT_SECONDS)
 
 
-@router.post("/api/experiments/{experiment_id}/taught/{model}/predict", openapi_extra={"requestBody": IMAGE_BODY})
+@router.post("/api/experiments/{experiment_id}/taught/{model}/predict", responses=problems(404, 413, 422, 503),
+             openapi_extra={"requestBody": IMAGE_BODY})
 async def predict_taught(experiment_id: str, model: str, request: Request) -> Prediction:
     """Name the pose in a frame with a taught model (the body as for predict)."""
     experiment = experiment_or_404(experiment_id, HandClassifier)
@@ -136,14 +145,14 @@ async def predict_taught(experiment_id: str, model: str, request: Request) -> Pr
     data = await image_of(request)
     started = time.perf_counter()
     with answered_as_http():
-        features = runtime.served(experiment).features(experiment.prepare(data)[None])[0]
-    ranked = head.ranked(features)
-    return Prediction(experiment=experiment.id, label=ranked[0][0],
-                      ranked=[Guess(label=label, probability=p) for label, p in ranked],
+        features, hand = await offload(lambda: runtime.served(experiment).taught_input(experiment.prepare(data)))
+    ranked = head.ranked(features) if features is not None else []
+    return Prediction(experiment=experiment.id, label=ranked[0][0] if ranked else None,
+                      ranked=[Guess(label=label, probability=p) for label, p in ranked], hand=hand,
                       milliseconds=round((time.perf_counter() - started) * 1000, 3))
 
 
-@router.get("/api/experiments/{experiment_id}/taught/{model}")
+@router.get("/api/experiments/{experiment_id}/taught/{model}", responses=problems(404))
 def export_taught(experiment_id: str, model: str) -> JSONResponse:
     """Download a taught model (its head's weights over the network's features), the only way it leaves memory."""
     experiment = experiment_or_404(experiment_id, HandClassifier)

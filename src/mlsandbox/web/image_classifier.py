@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import assets, imaging, runtime
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.kinds.photo_classifier import PHOTO_TOP, Photo
-from mlsandbox.web.common import answered_as_http, experiment_or_404, read_body
+from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
 
 router = APIRouter(tags=["image classifiers"])
 
@@ -40,16 +39,26 @@ class Heatmap(BaseModel):
     cells: list[list[float]] = Field(description="where the network saw its top label, rows of 0..1 over the box")
 
 
+class HandSeen(BaseModel):
+    seen: bool = Field(description="whether a hand was found in the frame")
+    score: float | None = Field(None, ge=0, le=1, description="how sure the landmark model is that it is a hand")
+    size: list[int] | None = Field(None, description="the frame's width and height, upright")
+    points: list[list[float]] | None = Field(None, description="the hand's 21 landmarks (x, y) in the frame's pixels, "
+                                                             "in MediaPipe's order (wrist first)")
+
+
 class Prediction(BaseModel):
     experiment: str
-    label: str = Field(description="the most likely label")
+    label: str | None = Field(description="the most likely label; null when a hand landmark reader sees no hand")
     ranked: list[Guess] = Field(description="labels with their probabilities, most likely first")
     input: list[list[float]] | None = Field(None, description="what the model saw (with show_input=true)")
     heatmap: Heatmap | None = Field(None, description="photo classifiers: where the network looked")
+    hand: HandSeen | None = Field(None, description="hand landmark readers: the hand they found, if any")
     milliseconds: float = Field(description="server time from bytes to probabilities")
 
 
-@router.post("/api/experiments/{experiment_id}/predict", openapi_extra={"requestBody": IMAGE_BODY})
+@router.post("/api/experiments/{experiment_id}/predict", responses=problems(404, 413, 422, 503),
+             openapi_extra={"requestBody": IMAGE_BODY})
 async def predict(
     experiment_id: str,
     request: Request,
@@ -64,27 +73,28 @@ async def predict(
     experiment = experiment_or_404(experiment_id, ImageClassifier)
     data = await image_of(request)
     started = time.perf_counter()
-    with answered_as_http():
+
+    def classify():  # in a worker thread
         prepared = experiment.prepare(data)
-        model = runtime.served(experiment)
-    heatmap = None
-    if isinstance(prepared, Photo):
-        ranked, cells = model.look(prepared, top=top or PHOTO_TOP)
-        heatmap = Heatmap(box=list(prepared.box), size=list(prepared.size), cells=cells.round(3).tolist())
-    else:
-        ranked = model.ranked(prepared, top=top)
+        return prepared, runtime.served(experiment).answer(prepared, top=top)
+
+    with answered_as_http():
+        prepared, answer = await offload(classify)
+    ranked = answer["ranked"]
     return Prediction(
         experiment=experiment.id,
-        label=ranked[0][0],
+        label=ranked[0][0] if ranked else None,
         ranked=[Guess(label=label, probability=p) for label, p in ranked],
-        input=prepared.round(3).tolist() if show_input and heatmap is None else None,
-        heatmap=heatmap,
+        input=prepared.round(3).tolist() if show_input and isinstance(prepared, np.ndarray) else None,
+        heatmap=answer.get("heatmap"),
+        hand=answer.get("hand"),
         milliseconds=round((time.perf_counter() - started) * 1000, 3),
     )
 
 
 @router.get("/api/experiments/{experiment_id}/examples", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "the drawings side by side"}})
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "the drawings side by side"}, **problems(404, 422, 503)})
 def examples(
     experiment_id: str,
     label: str = Query(..., max_length=200, description="one of the experiment's labels"),

@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import time
 
-import anyio
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
 from mlsandbox import imaging, runtime
 from mlsandbox.kinds.object_detector import SCORE_THRESHOLD, ObjectDetector
-from mlsandbox.web.common import answered_as_http, experiment_or_404, read_body
+from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
 
 router = APIRouter(tags=["object detectors"])
 
-WORKERS = anyio.CapacityLimiter(2)  # frames decoded and detected at once, off the event loop
 MAX_FRAME_RATE = 60  # frames per second one camera connection may send; more is a flood and is closed
 
 
@@ -44,7 +42,7 @@ def detect(experiment: ObjectDetector, data: bytes, threshold: float) -> Detecti
                       milliseconds=round((time.perf_counter() - started) * 1000, 3))
 
 
-@router.post("/api/experiments/{experiment_id}/detect",
+@router.post("/api/experiments/{experiment_id}/detect", responses=problems(404, 413, 422, 503),
              openapi_extra={"requestBody": {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
                                             "required": True}})
 async def detect_photo(
@@ -56,7 +54,7 @@ async def detect_photo(
     experiment = experiment_or_404(experiment_id, ObjectDetector)
     data = await read_body(request, imaging.MAX_BYTES, "image")
     with answered_as_http():
-        return await anyio.to_thread.run_sync(detect, experiment, data, threshold, limiter=WORKERS)
+        return await offload(detect, experiment, data, threshold)
 
 
 @router.websocket("/api/experiments/{experiment_id}/frames")
@@ -111,7 +109,9 @@ async def frame_answer(experiment: ObjectDetector, data: bytes, threshold: float
     if len(data) > imaging.MAX_BYTES:
         return {"error": f"The frame is over {imaging.MAX_BYTES:,} bytes. Send a smaller JPEG."}
     try:
-        found = await anyio.to_thread.run_sync(detect, experiment, data, threshold, limiter=WORKERS)
+        found = await offload(detect, experiment, data, threshold)
     except (imaging.ImageError, runtime.ModelUnavailable) as e:
         return {"error": str(e)}
+    except HTTPException as e:  # every worker busy: this frame is dropped, the next may be served
+        return {"error": e.detail}
     return found.model_dump()

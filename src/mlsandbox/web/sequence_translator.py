@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import runtime
 from mlsandbox.kinds.sequence_translator import MAX_TEXT, SequenceTranslator, Unreadable
-from mlsandbox.web.common import experiment_or_404
+from mlsandbox.web.common import experiment_or_404, offload, problems
 
 router = APIRouter(tags=["sequence translators"])
 
@@ -44,15 +44,14 @@ class HeldOut(BaseModel):
     texts: list[str] = Field(description="held-out test inputs: training never saw them, nor their swapped twins")
 
 
-@router.post("/api/experiments/{experiment_id}/translate", responses={422: {"description": "a text the model "
-             "cannot read, with what to type instead"}})
-def translate(experiment_id: str, body: TextIn) -> Translation:
+@router.post("/api/experiments/{experiment_id}/translate", responses=problems(404, 422, 503))
+async def translate(experiment_id: str, body: TextIn) -> Translation:
     """What the model writes for a text, with its confidence in each character and the right answer."""
     experiment = experiment_or_404(experiment_id, SequenceTranslator)
     started = time.perf_counter()
     try:
         read = experiment.read(body.text)
-        result = runtime.served(experiment).translate([read])[0]
+        result = (await offload(runtime.served(experiment).translate, [read]))[0]
     except Unreadable as e:
         raise HTTPException(422, str(e)) from None
     except runtime.ModelUnavailable as e:
@@ -61,7 +60,7 @@ def translate(experiment_id: str, body: TextIn) -> Translation:
                        milliseconds=round((time.perf_counter() - started) * 1000, 3))
 
 
-@router.get("/api/experiments/{experiment_id}/held-out")
+@router.get("/api/experiments/{experiment_id}/held-out", responses=problems(404, 422))
 def held_out(
     experiment_id: str,
     count: int = Query(8, ge=1, le=100, description="how many"),

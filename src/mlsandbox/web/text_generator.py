@@ -6,26 +6,58 @@ import asyncio
 import json
 import secrets
 import time
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from mlsandbox import runtime
 from mlsandbox.kinds.text_generator import MAX_LENGTH, MAX_PROMPT, TEMPERATURES, BadRequest, TextGenerator, check_request
-from mlsandbox.web.common import experiment_or_404, ongoing
+from mlsandbox.web.common import experiment_or_404, ongoing, problems
 
 router = APIRouter(tags=["text generators"])
 
 MAX_STREAMS = 16  # generations running at once; one more is refused at once with 503 and Retry-After
 ongoing["streams"] = 0
 
+
+class Started(BaseModel):
+    experiment: str
+    seed: int = Field(description="the seed used: send it again to get the same text")
+    length: int
+    temperature: float
+    top_k: int | None
+
+
+class Made(BaseModel):
+    character: str
+    probability: float = Field(ge=0, le=1)
+    # Each pair's schema is written out: a tuple's ("prefixItems") is not read by every OpenAPI tool.
+    top: Annotated[list[tuple[str, float]], WithJsonSchema({"type": "array", "items": {
+        "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": ["string", "number"]}}})] = Field(
+        description="the model's five most likely characters at this step, each as [character, probability]")
+
+
+class Ended(BaseModel):
+    characters: int = Field(description="how many were made")
+    seconds: float
+    characters_per_second: float
+
+
+def event_schema(name: str | None, data: type[BaseModel]) -> dict:
+    """An event's schema; an unnamed one is of the type "message", as Server-Sent Events name it."""
+    return {"type": "object", "required": ["data", *(["event"] if name else [])], "additionalProperties": False,
+            "properties": {"event": {"const": name or "message"}, "data": {
+                "type": "string", "contentMediaType": "application/json", "contentSchema": data.model_json_schema()}}}
+
+
 EVENTS = {
     "description": "Server-Sent Events: `start` (the seed used), then one unnamed event per generated character "
-                   "(`{\"character\": \"e\", \"probability\": 0.41, \"top\": [[\"e\", 0.41], [\"a\", 0.2], ...]}`: "
-                   "its probability and the model's five most likely characters at that step), then `end` (how "
+                   "(its probability and the model's five most likely characters at that step), then `end` (how "
                    "many characters, in how many seconds). A stream the client closes ends without `end`.",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"text/event-stream": {"itemSchema": {"anyOf": [
+        event_schema("start", Started), event_schema(None, Made), event_schema("end", Ended)]}}},
 }
 
 
@@ -43,7 +75,7 @@ def event(data: dict, name: str | None = None) -> str:
 
 
 @router.post("/api/experiments/{experiment_id}/generate", response_class=StreamingResponse,
-             responses={200: EVENTS, 503: {"description": "the model is unavailable, or too many streams run"}})
+             responses={200: EVENTS, **problems(404, 422, 503)})
 async def generate(experiment_id: str, body: GenerateIn) -> StreamingResponse:
     """Continue the prompt one character at a time, each sent as soon as it is made. The model runs off
     the event loop; when the client goes away, the server stops computing."""

@@ -8,9 +8,15 @@
 // 1/n of the drawing's longer side wide: however big or small the person drew, scaled down to n
 // pixels the lines are one pixel wide, as in datasets rendered from pen strokes (Quick, Draw!).
 //
+// Instead of drawing (with the keyboard, or with a drawing on paper), a person can upload a picture of a
+// drawing: it is shown on the pad and listeners get the file itself, which the server reads like a drawing.
+// A stroke on the pad after that starts a new drawing.
+//
 // Listeners are called at most every INTERVAL_MS and never while the previous call's promise is
 // pending; the last change (pointerup, Clear) is always delivered. While a change waits or is being
 // handled, the pad's element has data-busy="true".
+
+import { h } from "../dom.js";
 
 const EXPORT_SIDE = 280;
 const INTERVAL_MS = 150;
@@ -18,17 +24,13 @@ const STROKE_PER_SIDE = 1 / 14;
 
 export function createDrawPad(root, { hint = "Draw here with a mouse, a finger or a pen.", fitStrokes = 0 } = {}) {
   root.classList.add("draw-pad");
-  const canvas = document.createElement("canvas");
-  canvas.dataset.testid = "canvas";
-  canvas.setAttribute("aria-label", hint);
-  const clearButton = document.createElement("button");
-  clearButton.type = "button";
-  clearButton.textContent = "Clear";
-  clearButton.dataset.testid = "clear";
-  const help = document.createElement("p");
-  help.className = "hint";
-  help.textContent = hint;
-  root.append(canvas, help, clearButton);
+  // The canvas is an image to assistive technology, named after what it shows; the hint describes it.
+  const canvas = h("canvas", { role: "img", "data-testid": "canvas", "aria-describedby": "draw-hint" });
+  const clearButton = h("button", { type: "button", "data-testid": "clear" }, "Clear");
+  const fileInput = h("input", { type: "file", accept: "image/*", class: "visually-hidden", "data-testid": "draw-file" });
+  root.append(canvas, h("p", { id: "draw-hint", class: "hint" }, hint),
+    h("div", { class: "draw-buttons" }, clearButton,
+      h("label", { class: "button" }, fileInput, "Upload a drawing")));
 
   const ctx = canvas.getContext("2d");
   const listeners = [];
@@ -36,6 +38,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
   let pointer = null; // id of the pointer drawing now
   let last = null; // its previous point, in canvas pixels
   let strokes = []; // every stroke as a list of [x, y] points, in units of the canvas side
+  let picture = null; // the file uploaded instead of drawing, while it is shown
 
   function paper() {
     ctx.fillStyle = "#fff";
@@ -80,6 +83,7 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
   canvas.addEventListener("pointerdown", (event) => {
     if (pointer !== null || event.button !== 0) return;
     event.preventDefault();
+    if (picture) clear(false); // drawing over an uploaded picture starts a new drawing
     canvas.setPointerCapture(event.pointerId);
     pointer = event.pointerId;
     last = at(event);
@@ -142,28 +146,58 @@ export function createDrawPad(root, { hint = "Draw here with a mouse, a finger o
     }
   }
 
+  // An uploaded picture on paper, scaled to fit; listeners get the file as it is. A file the browser cannot
+  // show is sent all the same: the server says what is wrong with it.
+  async function upload(file) {
+    clear(false);
+    try {
+      const bitmap = await createImageBitmap(file);
+      const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
+      const [width, height] = [bitmap.width * scale, bitmap.height * scale];
+      ctx.drawImage(bitmap, (canvas.width - width) / 2, (canvas.height - height) / 2, width, height);
+      bitmap.close();
+    } catch {
+      // not a picture
+    }
+    picture = file;
+    empty = false;
+    changed();
+  }
+  fileInput.addEventListener("change", () => {
+    if (fileInput.files[0]) upload(fileInput.files[0]);
+    fileInput.value = ""; // the same file again is a new choice
+  });
+
   async function deliver() {
-    const blob = empty ? null : await toBlob();
+    describe();
+    const blob = empty ? null : picture ?? (await toBlob());
     await Promise.all(listeners.map((listener) => listener(blob)));
   }
   const changed = throttle(deliver, INTERVAL_MS, (busy) => (root.dataset.busy = String(busy)));
 
-  function clear() {
+  function clear(tell = true) {
     paper();
     empty = true;
     strokes = [];
-    changed();
+    picture = null;
+    if (tell) changed();
   }
-  clearButton.addEventListener("click", clear);
+  clearButton.addEventListener("click", () => clear());
+
+  function describe() {
+    canvas.setAttribute("aria-label", picture ? `Drawing pad, showing the picture you uploaded (${picture.name})`
+      : empty ? "Drawing pad, empty" : `Drawing pad, with your drawing of ${strokes.length} stroke${strokes.length === 1 ? "" : "s"}`);
+  }
 
   new ResizeObserver(fit).observe(canvas);
   fit();
+  describe();
   root.dataset.busy = "false";
 
   return {
     canvas,
     onChange: (listener) => listeners.push(listener),
-    clear,
+    clear: () => clear(),
     toBlob,
     get empty() {
       return empty;

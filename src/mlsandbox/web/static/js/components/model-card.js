@@ -17,12 +17,12 @@ const SCORES = {
   "sequence translator": (m) => [["Exact match", `${percent(m.exact_match, 2)} on ${count(m.test_examples)} held-out examples`]],
 };
 
-function facts(kind, card) {
+function facts(kind, card, labels = Infinity) {
   const { metrics, training, split } = card;
   const rows = [
     ...(SCORES[kind]?.(metrics) ?? [
       ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
-      metrics.top3_accuracy != null && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
+      metrics.top3_accuracy != null && labels > 3 && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
     ]),
     ["Parameters", count(card.parameters)],
     ["Training", `${training.seconds} s, ${count(training.epochs)} epoch${training.epochs === 1 ? "" : "s"} (best: ${training.best_epoch}) on ${training.device}`],
@@ -60,7 +60,7 @@ export function modelCard(experiment) {
     return root;
   }
   root.append(
-    facts(experiment.kind, card),
+    facts(experiment.kind, card, experiment.details?.labels?.length),
     h("div", { class: "figures" },
       figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
       !SCORES[experiment.kind] && figure(`/artifacts/${id}/confusion.png`, (experiment.details.labels?.length ?? 0) > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),

@@ -36,8 +36,8 @@ async function readEvents(response, onEvent) {
 function panel(member) {
   const { id, card } = member;
   const nats = card?.metrics?.nats_per_char;
-  const output = h("div", { class: "text-output", "data-testid": `output-${id}`, tabindex: "0",
-                            "aria-label": `${shortTitle(member.title)}'s text; arrow keys step through its characters` });
+  const output = h("div", { class: "text-output", "data-testid": `output-${id}`, tabindex: "0", role: "textbox",
+                            "aria-readonly": "true", "aria-multiline": "true", "aria-label": `${shortTitle(member.title)}'s text; arrow keys step through its characters` });
   const box = h("div", { class: "text-alternatives", "data-testid": `alternatives-${id}`, "aria-live": "polite", hidden: true });
   const status = h("p", { class: "text-status muted", "data-testid": `status-${id}`, "aria-live": "polite" });
   const el = h("section", { class: "text-panel", "data-testid": `panel-${id}`, "data-state": "idle" },
@@ -93,7 +93,7 @@ function panel(member) {
   async function run(url, body, signal) {
     steps = [];
     picked = null;
-    output.replaceChildren(h("span", { class: "prompt-text" }, body.prompt));
+    output.replaceChildren(...(body.prompt ? [h("span", { class: "prompt-text" }, body.prompt)] : [])); // empty: its placeholder
     box.hidden = true;
     hint();
     finish("running", "generating…");

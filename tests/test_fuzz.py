@@ -1,0 +1,121 @@
+"""Every operation of the OpenAPI schema fuzzed with Schemathesis against the real server: whatever it is sent,
+it answers no 5xx, and every answer (status, content type, headers, body) is one the schema documents."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+from schemathesis import checks
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from mlsandbox import experiments
+from mlsandbox.web.app import app
+
+CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance, openapi_checks.content_type_conformance,
+          openapi_checks.response_headers_conformance, openapi_checks.response_schema_conformance]
+SHORT_TEXT = 40  # characters generated at most: a longer stream is the same code path, only slower
+EXAMPLES = 50  # cases per operation; the streams of generate are slower, and get fewer
+FEWER = {"POST /api/experiments/{experiment_id}/generate": 15}
+
+
+def image(kind: str, size: tuple[int, int]) -> bytes:
+    """A drawing (a dark stroke on white) as PNG, or a photo-like gradient as JPEG: real images the models run on."""
+    picture = Image.new("RGB", size, "white")
+    if kind == "PNG":
+        ImageDraw.Draw(picture).line([(size[0] // 4, size[1] // 5), (size[0] // 2, size[1] * 4 // 5)], "black", 12)
+    else:
+        picture = Image.linear_gradient("L").resize(size).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def data_url(data: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+IMAGES = [image("PNG", (280, 280)), image("JPEG", (320, 240)), image("JPEG", (7, 3000))]
+
+
+def ids_of_kind(tags: list[str]) -> list[str]:
+    """The served experiments an operation answers for, from its tag (the kind's name, plural), or all if untagged.
+    (One whose model is missing answers a documented 503 with the fix; tests of faults check that.)"""
+    kinds = {tag.removesuffix("s") for tag in tags}
+    return [e.id for e in experiments.REGISTRY.values() if e.id in server_state["served"]
+            and (not kinds or kinds & {k.__dict__["kind"] for k in type(e).__mro__ if "kind" in k.__dict__})]
+
+
+SCHEMA = schemathesis.openapi.from_dict(app.openapi())
+server_state: dict = {}  # what the server fixture found: the served experiments, a taught hand's model token
+
+
+@SCHEMA.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Mostly an experiment of the operation's kind (a random id only ever meets the 404), and the taught model."""
+    if not path_parameters:
+        return st.just(path_parameters)
+    known = ids_of_kind(context.operation.definition.raw.get("tags", []))
+    choices = {name: st.just(value) for name, value in path_parameters.items()}
+    choices["experiment_id"] = st.sampled_from(known + [path_parameters["experiment_id"]] * 2)
+    if "model" in path_parameters:
+        choices["model"] = st.sampled_from([server_state["model"], path_parameters["model"]])
+    return st.fixed_dictionaries(choices)
+
+
+@SCHEMA.hook
+def flatmap_body(context, body):
+    """Real images too, raw or as a data URL, beside the random bytes and JSON the schema allows."""
+    if isinstance(body, bytes):
+        return st.sampled_from([body, *IMAGES])
+    if isinstance(body, dict) and "image" in body:
+        return st.sampled_from([body, *({"image": data_url(data)} for data in IMAGES)])
+    return st.just(body)
+
+
+@SCHEMA.hook
+def map_body(context, body):
+    if context.operation.path.endswith("/generate") and isinstance(body, dict):
+        length = body.get("length")
+        if type(length) is int and SHORT_TEXT < length <= 5000:
+            return {**body, "length": SHORT_TEXT}
+    return body
+
+
+@pytest.fixture(scope="module")
+def server(live_server) -> str:
+    """The live server, once it has taught one hand (so that the taught model's routes are reached beyond 404)."""
+    labels = experiments.get("rps_mobilenet_v2").labels
+    frames = [{"label": label, "image": data_url(image("JPEG", (64 + 8 * i, 64)))} for label in labels for i in range(5)]
+    response = httpx.post(f"{live_server}/api/experiments/rps_mobilenet_v2/teach", json={"frames": frames}, timeout=60)
+    assert response.status_code == 200, response.text
+    server_state["model"] = response.json()["model"]
+    server_state["served"] = {e["id"] for e in httpx.get(f"{live_server}/api/experiments").json() if e["trained"]}
+    return live_server
+
+
+def test_the_server_publishes_the_schema_fuzzed_here(server):
+    assert httpx.get(f"{server}/openapi.json").json() == app.openapi()
+
+
+OPERATIONS = {operation.label: operation for operation in (o.ok() for o in SCHEMA.get_all_operations())}
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_every_operation_answers_as_documented(server, label):
+    operation = OPERATIONS[label]
+
+    @settings(max_examples=FEWER.get(label, EXAMPLES), deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              phases=[Phase.explicit, Phase.generate])  # the first failure as found: shrinking it costs minutes
+    @given(case=operation.as_strategy())
+    def fuzz(case):
+        case.call_and_validate(base_url=server, checks=CHECKS, timeout=60)
+
+    fuzz()
+
