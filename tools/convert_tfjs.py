@@ -100,6 +100,7 @@ class Model:
     outputs: dict[str, tuple[str, str]]  # graph output tensor -> (name in ONNX, meaning)
     artifacts: str  # folder under src/mlsandbox/artifacts
     licence: str
+    stem: str = "model"  # writes <stem>.onnx and, beside it, its conversion record
     reference: str | None = None  # tests/data file of reference detections, for NanoDet only
 
 
@@ -128,6 +129,32 @@ MODELS = {
         artifacts="object_detection",
         licence="Apache-2.0 (NanoDet); package MIT",
         reference="tests/data/nanodet_reference.json",
+    ),
+    "handdetect": Model(
+        files=(package_file("package/models/handdetect.json",
+                            "1d57c77a8695a0748883aea76f49620ab68cb8a79d7b93700108b09b3c53e2dd"),
+               package_file("package/models/handdetect.bin",
+                            "e513404cfc52fcc2bb8e8c1a17d88b7bc1e7d531125a14f126b60500e8352438")),
+        input=Input("input:0", "image", (1, 256, 256, 3), "NHWC", "RGB", (127.5,) * 3, (127.5,) * 3),
+        outputs={"Identity:0": ("palms", "[1,2944,19] per anchor: palm score logit, box (centre x, centre y, "
+                                          "width, height) and 7 palm points (x, y), in input pixels from the anchor")},
+        artifacts="hand_landmarks",
+        licence="Apache-2.0 (MediaPipe palm detection); package MIT",
+        stem="palm_detector",
+    ),
+    "handlandmark-full": Model(
+        files=(package_file("package/models/handlandmark-full.json",
+                            "127cac529c6cd506d0e61261961c35e19635f4f2defa424a53aec8fb3cd28943"),
+               package_file("package/models/handlandmark-full.bin",
+                            "da938c486ad6b69ae46cfba38fdd9d34542a1cd4bd0e009e1f45fe711f276108")),
+        input=Input("input_1:0", "image", (1, 224, 224, 3), "NHWC", "RGB", (0.0,) * 3, (255.0,) * 3),
+        outputs={"Identity:0": ("points", "[1,63] the 21 hand landmarks (x, y, z) in input pixels"),
+                 "Identity_1:0": ("presence", "[1,1] hand presence logit"),
+                 "Identity_2:0": ("handedness", "[1,1] handedness score"),
+                 "Identity_3:0": ("world_points", "[1,63] the 21 landmarks in metres about the hand's centre")},
+        artifacts="hand_landmarks",
+        licence="Apache-2.0 (MediaPipe hand landmarks); package MIT",
+        stem="hand_landmarks",
     ),
 }
 
@@ -420,8 +447,12 @@ def conversion_record(name: str, model: Model, converted, model_bytes: bytes, pa
                    "inputs": f"the photos preprocessed as in 'input'; random = numpy.random.default_rng("
                              f"{RANDOM_SEED}).standard_normal(shape, float32), already normalised",
                    "tolerance": TOLERANCE, "max_abs_difference": parity},
-        "onnx": {"file": "model.onnx", "sha256": hashlib.sha256(model_bytes).hexdigest(), "bytes": len(model_bytes)},
+        "onnx": {"file": f"{model.stem}.onnx", "sha256": hashlib.sha256(model_bytes).hexdigest(), "bytes": len(model_bytes)},
     }
+
+
+def conversion_file(model: Model) -> str:
+    return "conversion.json" if model.stem == "model" else f"{model.stem}.conversion.json"
 
 
 def coco_labels() -> list[str]:
@@ -463,8 +494,8 @@ def inside(name: str) -> None:
         parity = compare(model, folder / "model.onnx", inputs, tfjs)
         model_bytes = (folder / "model.onnx").read_bytes()
     artifacts = ROOT / "src" / "mlsandbox" / "artifacts" / model.artifacts
-    write_atomic(artifacts / "model.onnx", model_bytes)
-    write_json(artifacts / "conversion.json", conversion_record(name, model, converted, model_bytes, parity, tfjs))
+    write_atomic(artifacts / f"{model.stem}.onnx", model_bytes)
+    write_json(artifacts / conversion_file(model), conversion_record(name, model, converted, model_bytes, parity, tfjs))
     if model.reference:
         write_json(ROOT / model.reference, reference_record(model, inputs, tfjs, model_bytes))
     for item, per_output in parity.items():

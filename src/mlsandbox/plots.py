@@ -29,18 +29,21 @@ def curves(history: list[dict], path: Path | None = None, title: str = ""):
 MATRIX_LIMIT = 20  # more classes than this, and the confusion matrix is drawn as its worst pairs
 
 
-def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = None, title: str = ""):
+def confusion(matrix: np.ndarray, labels: tuple[str, ...], path: Path | None = None, title: str = "",
+              predicted_labels: tuple[str, ...] | None = None):
+    """Rows: the true labels; columns: the predicted ones (labels, or predicted_labels where a model may also
+    answer something else, such as "no hand")."""
     if len(labels) > MATRIX_LIMIT:
         return confused_pairs(matrix, labels, path, title)
     figure, axis = plt.subplots(figsize=(5.5, 5))
-    shown = np.where(np.eye(len(labels), dtype=bool), 0, matrix)  # colour the mistakes, not the diagonal
+    shown = np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix)  # colour the mistakes, not the diagonal
     axis.imshow(shown, cmap="Reds")
     darkest = max(shown.max(), 1)
     for (row, col), count in np.ndenumerate(matrix):
         if count:
             colour = "#1a7f37" if row == col else "white" if count > darkest / 2 else "black"
             axis.text(col, row, str(count), ha="center", va="center", fontsize=7, color=colour)
-    axis.set_xticks(range(len(labels)), labels)
+    axis.set_xticks(range(matrix.shape[1]), predicted_labels or labels)
     axis.set_yticks(range(len(labels)), labels)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")

@@ -1,0 +1,57 @@
+"""The torch side of hand landmark readers: the pose network learns from hand features (data.hands.points),
+is chosen by its accuracy on every validation render (a render where no hand was seen counts as wrong), and
+is served as an ONNX graph from "points" (N, 63) to "probabilities"."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torch.nn.functional as F
+
+from mlsandbox.data import Split
+from mlsandbox.export import write_onnx
+from mlsandbox.kinds.hand_landmarks import HandLandmarks
+from mlsandbox.kinds.image_classifier import ImageRecipe
+from mlsandbox.train import device
+
+
+class PointsTask:
+    def __init__(self, experiment: HandLandmarks, split: Split, recipe: ImageRecipe):
+        self.experiment, self.split, self.recipe = experiment, split, recipe
+        self.x_train, self.y_train = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
+        self.seen_val = torch.from_numpy(~np.isnan(split.x_val).any(axis=1))
+        self.x_val, self.y_val = torch.from_numpy(np.nan_to_num(split.x_val)), torch.from_numpy(split.y_val)
+        self.steps_per_epoch = math.ceil(len(split.y_train) / recipe.batch_size)
+
+    def batches(self, generator: torch.Generator):
+        order = torch.randperm(len(self.y_train), generator=generator)
+        for i in range(self.steps_per_epoch):
+            index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
+            yield self.x_train[index].to(device()), self.y_train[index].to(device())
+
+    def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
+        x, y = batch
+        logits = model(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
+        return loss, int((logits.argmax(1) == y).sum()), len(y)
+
+    @torch.no_grad()
+    def validate(self, model: torch.nn.Module) -> tuple[float, float]:
+        logits = model.eval()(self.x_val.to(device())).cpu()
+        seen = self.seen_val
+        loss = float(F.cross_entropy(logits[seen], self.y_val[seen])) if seen.any() else math.inf
+        return loss, float(((logits.argmax(1) == self.y_val) & seen).float().mean())
+
+    def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
+        wrapped = torch.nn.Sequential(model.eval().cpu(), torch.nn.Softmax(dim=1))
+        batch = torch.export.Dim("batch", min=1, max=65536)
+        write_onnx(wrapped, (torch.zeros(2, 63),), path, ["points"], ["probabilities"], ({0: batch},))
+        points = self.split.x_train[:256]
+        with torch.no_grad():
+            expected = wrapped(torch.from_numpy(points)).numpy()
+        actual = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"points": points})[0]
+        return float(np.abs(actual - expected).max())
