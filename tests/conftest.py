@@ -93,6 +93,13 @@ def live_server():
         yield url
 
 
+@pytest.fixture(scope="module")
+def api(live_server):
+    """An HTTP client of the live server."""
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        yield client
+
+
 # --- A real browser: Debian's Chromium driven by Playwright --------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,19 +6,12 @@ import json
 import subprocess
 import sys
 
-import httpx
 import pytest
 from PIL import Image
 
 from mlsandbox.drawings import canvas_png
 from mlsandbox import experiments, imaging
 from mlsandbox.cli import parser
-
-
-@pytest.fixture(scope="module")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=30) as client:
-        yield client
 
 
 def predict(api, body: bytes, experiment="digits_cnn", content_type="image/png", **params):

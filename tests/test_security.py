@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 
-import httpx
 import pytest
 from PIL import Image
 
@@ -19,12 +18,6 @@ from mlsandbox import imaging
 from mlsandbox.cli import loopback
 
 CROSS_ORIGIN = {"Origin": "http://elsewhere.example"}
-
-
-@pytest.fixture(scope="module")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=30) as client:
-        yield client
 
 
 @pytest.mark.parametrize("host, local", [("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True),

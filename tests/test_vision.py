@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,12 +17,6 @@ from mlsandbox.kinds.object_detector import Detector
 
 CLASSIFIER = experiments.get("image_classification")
 DETECTOR = experiments.get("object_detection")
-
-
-@pytest.fixture(scope="module")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 
@@ -26,15 +27,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs")
 def docs() -> HTMLResponse:
+    body, policy = viewer_page()
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy})
+
+
+@functools.cache
+def viewer_page() -> tuple[bytes, str]:
+    """Swagger UI's page, and the policy that allows its one inline start-up script by its hash, and no other
+    (made once: the page never changes)."""
     page = get_swagger_ui_html(openapi_url="/openapi.json", title="Interactive Machine Learning Experiments: API",
                                swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
                                swagger_favicon_url="/favicon.ico")
-    # The viewer starts from one inline script: the policy allows that script by its hash, and no other.
     start = re.search(rb"<script>(.*?)</script>", page.body, re.S).group(1)
     digest = base64.b64encode(hashlib.sha256(start).digest()).decode()
-    page.headers["Content-Security-Policy"] = PAGE_POLICY.replace("script-src 'self'",
-                                                                  f"script-src 'self' 'sha256-{digest}'")
-    return page
+    return page.body, PAGE_POLICY.replace("script-src 'self'", f"script-src 'self' 'sha256-{digest}'")
 
 
 @router.get("/redoc")
