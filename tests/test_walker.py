@@ -25,7 +25,7 @@ from conftest import check_layout
 from fake_camera import camera_browser, y4m_of
 from mlsandbox import experiments
 from mlsandbox.data import photos
-from test_accessibility import unreachable
+from test_accessibility import opened, unreachable
 from test_browser import draw
 
 pytestmark = pytest.mark.browser
@@ -95,8 +95,7 @@ class Walk:
         self.problem(f"console error: {message.text}")
 
     def open(self, path: str) -> None:
-        self.page.goto(f"{self.server}{path}")
-        expect(self.page.locator("main [aria-busy], main[aria-busy]").first).to_have_attribute("aria-busy", "false")
+        opened(self.page, self.server, path)
 
     def step(self, state: str, action, *args) -> None:
         """Do what leads to state (what goes wrong on the way counts as in it)."""
