@@ -24,7 +24,8 @@ from mlsandbox import experiments
 from mlsandbox.data import hands
 
 HOST = "127.0.0.1"
-HANDS = ("rps_mobilenet_v2",)
+HANDS = ("rps_mobilenet_v2", "rps_landmarks")
+LANDMARK_SERVER_MS = 100.0  # p50 target of the landmark pipeline (the two MediaPipe networks and the pose network)
 TEACH_FRAMES, MEASURE_FRAMES = 20, 60  # per pose to teach; in all to measure
 TEACH_ACCURACY, TEACH_SECONDS = 0.95, 2.0
 
@@ -84,8 +85,9 @@ def many_hands(rng: np.random.Generator) -> tuple[list, list]:
 
 def serving(quick: bool, cli=None, free_port=None, wait_until_up=None) -> tuple[dict, list]:
     chosen = [experiments.get(i) for i in HANDS]
-    if not all(e.model_path.is_file() for e in chosen):
-        return {"skipped": "a hand model is missing"}, []
+    chosen = [e for e in chosen if e.model_path.is_file()]
+    if not chosen:
+        return {"skipped": "no hand model is trained"}, []
     rng = np.random.default_rng(0)
     count = 30 if quick else 300
     frames = [camera_frame(hands.render(i, "test")[0], rng) for i in range(30)]
@@ -104,16 +106,18 @@ def serving(quick: bool, cli=None, free_port=None, wait_until_up=None) -> tuple[
             answers = [post(connection, path, frames[i % len(frames)], "image/jpeg") for i in range(count)]
             trips = percentiles_ms([seconds for _, seconds in answers])
             server = percentiles_ms([answer["milliseconds"] / 1000 for answer, _ in answers])
-            teaching = {name: teach_and_measure(connection, e.id, *frames_of) for name, frames_of in settings.items()}
+            teaching = {name: teach_and_measure(connection, e.id, *frames_of) for name, frames_of in settings.items()
+                        if e.teachable}
             figures[e.id] = {"predict_640x480_jpeg": {"round_trip": trips, "server": server}, "teach": teaching}
             rows.append(row("rps", f"{e.id}: predict a 640x480 JPEG frame, server p50 / round trip p50 (ms)",
-                            server["p50_ms"], "{:.1f}"))
+                            server["p50_ms"], "{:.1f}", at_most=LANDMARK_SERVER_MS if e.id == "rps_landmarks" else None))
             rows[-1]["shown"] = f"{server['p50_ms']:.1f} / {trips['p50_ms']:.1f}"
             for name, taught in teaching.items():
                 rows.append(row("rps", f"{e.id}: taught from 20 frames per pose ({name}), accuracy on 60 further",
                                 taught["accuracy"], "{:.3f}", at_least=TEACH_ACCURACY if name == "one person" else None))
-            rows.append(row("rps", f"{e.id}: teaching 60 frames, server seconds", teaching["one person"]["server_ms"] / 1000,
-                            "{:.2f}", at_most=TEACH_SECONDS))
+            if teaching:
+                rows.append(row("rps", f"{e.id}: teaching 60 frames, server seconds",
+                                teaching["one person"]["server_ms"] / 1000, "{:.2f}", at_most=TEACH_SECONDS))
         connection.close()
     finally:
         process.terminate()

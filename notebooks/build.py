@@ -25,11 +25,11 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from stories import digits, rps, sketches, summation, text, vision  # noqa: E402
+from stories import digits, landmarks, rps, sketches, summation, text, vision  # noqa: E402
 
 NOTEBOOKS = {  # experiment id -> its list of cells
     **digits.NOTEBOOKS, **sketches.NOTEBOOKS, **summation.NOTEBOOKS,
-    **text.NOTEBOOKS, **rps.NOTEBOOKS,
+    **text.NOTEBOOKS, **rps.NOTEBOOKS, **landmarks.NOTEBOOKS,
     **vision.NOTEBOOKS,  # pretrained: they import, and train nothing
 }
 FAST_ENV = "MLSANDBOX_FAST"  # the same variable as mlsandbox.train.FAST_ENV (kept import-free here)

@@ -37,7 +37,9 @@ from mlsandbox.data import hands
 
 pytestmark = pytest.mark.browser
 GAME = "rps_mobilenet_v2"  # the page under test
-FAMILY = ("rps_mobilenet_v2",)
+LANDMARKS = "rps_landmarks"  # the family's reader of hand landmarks, which also says where the hand is
+FAMILY = ("rps_mobilenet_v2", "rps_landmarks")
+TITLES = ["MobileNetV2", "hand landmarks"]
 POSES = hands.LABELS  # rock, paper, scissors
 BEATEN_BY = {"rock": "paper", "paper": "scissors", "scissors": "rock"}
 WINS = {("rock", "scissors"), ("paper", "rock"), ("scissors", "paper")}
@@ -62,26 +64,33 @@ def pw():
         yield p
 
 
-@pytest.fixture(scope="module")
-def sure_render() -> tuple[np.ndarray, str]:
+def sure_render_of(experiment_id: str) -> tuple[np.ndarray, str]:
     """The first test render whose pose the served model names with probability above 0.9, read as the
-    server reads a snapshot: so that the playing test is about the page, not about the model's accuracy."""
-    experiment = experiments.get(GAME)
+    server reads a snapshot: so that a playing test is about the page, not about the model's accuracy."""
+    experiment = experiments.get(experiment_id)
     model = runtime.served(experiment)
     for index in range(SEARCH):
         picture, label, _ = hands.render(index, "test")
-        p = model.probabilities(experiment.prepare(jpeg(picture))[None])[0]
-        if p.argmax() == label and p[label] > 0.9:
+        ranked = dict(model.answer(experiment.prepare(jpeg(picture)))["ranked"])
+        if max(ranked, key=ranked.get, default=None) == POSES[label] and ranked[POSES[label]] > 0.9:
             return picture, POSES[label]
-    pytest.fail(f"{GAME} names none of the first {SEARCH} test renders with probability above 0.9: is the model "
-                f"trained? ({experiment.model_path})")
+    pytest.fail(f"{experiment_id} names none of the first {SEARCH} test renders with probability above 0.9: is the "
+                f"model trained? ({experiment.model_path})")
+
+
+@pytest.fixture(scope="module")
+def sure_render() -> tuple[np.ndarray, str]:
+    return sure_render_of(GAME)
+
+
+def filming(pw, picture: np.ndarray, folder):
+    """A camera filming one picture for ever."""
+    return camera_browser(pw, y4m_of_frames([picture] * 3, folder / "picture.y4m"))
 
 
 @pytest.fixture(scope="module")
 def pose_camera(pw, sure_render, tmp_path_factory):
-    """A camera filming one render for ever."""
-    video = y4m_of_frames([sure_render[0]] * 3, tmp_path_factory.mktemp("camera") / "pose.y4m")
-    with camera_browser(pw, video) as browser:
+    with filming(pw, sure_render[0], tmp_path_factory.mktemp("camera")) as browser:
         yield browser
 
 
@@ -232,7 +241,7 @@ def test_a_round_is_counted_down_read_from_the_camera_and_scored(pose_camera, li
         expect(play_button).to_be_disabled()  # no camera yet
         expect(page.get_by_test_id("game-play-note")).to_have_text("Start the camera, then press Play.")
         expect(page.get_by_test_id("game-model")).to_have_value(GAME)
-        assert page.get_by_test_id("game-model").locator("option").all_inner_texts() == ["MobileNetV2"]
+        assert page.get_by_test_id("game-model").locator("option").all_inner_texts() == TITLES
         expect(page.get_by_test_id("game-strategy")).to_have_value("random")
         expect(page.get_by_test_id("game-score")).to_have_attribute("data-rounds", "0")
         page.get_by_test_id("camera-start").focus()
@@ -296,6 +305,52 @@ def test_a_round_is_counted_down_read_from_the_camera_and_scored(pose_camera, li
         expect(score).to_have_attribute("data-rounds", "0")
         expect(predictability).to_have_attribute("data-total", "0")
         expect(play_button).to_be_focused()
+
+
+# --- the landmark reader: the skeleton over the camera, and no hand ---------------------------------------
+
+INKED = """(selector) => {
+    const canvas = document.querySelector(selector);
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 3; i < data.length; i += 4) inked += data[i] > 0;
+    return inked;
+}"""
+
+
+def test_the_landmark_reader_reads_the_pose_and_draws_the_hand_over_the_camera(pw, live_server, tmp_path):
+    picture, pose = sure_render_of(LANDMARKS)
+    with filming(pw, picture, tmp_path) as browser, opened(browser, f"{live_server}/experiments/{LANDMARKS}") as page:
+        expect(page.get_by_test_id("game-model")).to_have_value(LANDMARKS)
+        skeleton = page.get_by_test_id("game-skeleton")
+        start_camera(page)
+        sent = recorded(page, "**/api/experiments/*/predict")
+        assert play(page) == "answered"
+        expect(page.get_by_test_id("game-you")).to_have_attribute("data-move", pose)
+        [request] = sent
+        assert request["url"].endswith(f"/api/experiments/{LANDMARKS}/predict")
+        hand = request["answer"]["hand"]
+        assert hand["seen"] and len(hand["points"]) == 21 and hand["size"] == list(picture.shape[1::-1])
+        expect(skeleton).to_have_attribute("data-points", "21")
+        assert page.evaluate(INKED, "[data-testid=game-skeleton]") > 500, "no skeleton drawn over the camera"
+        check_layout(page, 1280, "skeleton")
+        shot(page, "game-landmarks-1280")
+
+        page.get_by_test_id("camera-stop").click()  # a skeleton does not outlive the camera it was drawn on
+        expect(skeleton).to_have_attribute("data-points", "0")
+
+
+def test_with_no_hand_in_view_the_landmark_reader_says_so(pw, live_server, tmp_path):
+    wall = np.full((300, 400, 3), (214, 208, 196), np.uint8)  # an empty wall
+    with filming(pw, wall, tmp_path) as browser, opened(browser, f"{live_server}/experiments/{LANDMARKS}") as page:
+        start_camera(page)
+        assert play(page) == "unclear"
+        expect(page.get_by_test_id("game-result")).to_have_text(re.compile("^I can't see a hand"))
+        expect(page.get_by_test_id("game-you")).to_contain_text("no hand seen")
+        expect(page.get_by_test_id("game-computer")).to_contain_text("no round")
+        expect(page.get_by_test_id("game-score")).to_have_attribute("data-rounds", "0")
+        expect(page.get_by_test_id("game-skeleton")).to_have_attribute("data-points", "0")
+        shot(page, "game-no-hand-1280")
 
 
 # --- teaching ----------------------------------------------------------------------------------------------
@@ -405,7 +460,8 @@ def test_without_models_the_page_says_why_and_cannot_play(segment_camera, server
             info = page.request.get(f"{server_without_models}/api/experiments/{member}").json()
             assert not info["trained"]
             expect(problem).to_contain_text(info["problem"])
-        assert page.get_by_test_id("game-model").locator("option").all_inner_texts() == ["MobileNetV2 (not available)"]
+        assert page.get_by_test_id("game-model").locator("option").all_inner_texts() == [
+            f"{title} (not available)" for title in TITLES]
         start_camera(page)
         expect(page.get_by_test_id("game-play")).to_be_disabled()
         expect(page.get_by_test_id("game-play-note")).to_contain_text("none is being served")

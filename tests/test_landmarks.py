@@ -1,5 +1,5 @@
-"""The hand landmark pipeline: the converted MediaPipe networks as pinned, the palm anchors, features that
-ignore where the hand is, and the hand found where the renderer drew it."""
+"""The hand landmark pipeline: the converted MediaPipe networks as pinned, the palm anchors and proposals,
+features that ignore where the hand is and mirror with it, and the hand found where the renderer drew it."""
 
 import json
 
@@ -37,6 +37,25 @@ def test_features_ignore_place_turn_and_size():
     assert not np.allclose(hl.hand_features(points), hl.hand_features(other), atol=0.1)
 
 
+def test_palm_proposals_are_the_likeliest_that_do_not_overlap():
+    raw = np.zeros((len(hl.ANCHORS), 19), np.float32)
+    raw[:, 0] = -10.0
+    raw[:, 3:5] = 40.0  # every box 40 network pixels square, centred on its anchor
+    first, same, other, faint = 100, 101, 2048 + 300, 2048 + 100  # 101 shares 100's cell; the others lie apart
+    raw[[first, same, other, faint], 0] = [4.0, 3.0, 2.0, -1.0]
+    found = hl.palms(raw, scale=2.0, offset=np.array([10.0, 0.0], np.float32), count=3)
+    assert [round(p.score, 3) for p in found] == [round(1 / (1 + np.exp(-s)), 3) for s in (4.0, 2.0, -1.0)]
+    assert np.allclose(found[0].centre, hl.ANCHORS[first] * hl.PALM_SIZE * 2.0 + [10.0, 0.0])
+    assert found[0].size == pytest.approx(80.0)
+
+
+def test_features_of_a_mirrored_hand_are_its_features_with_x_negated():
+    points = hands.pose_points(np.random.default_rng(1), 0).astype(np.float32)
+    mirrored = points * np.array([-1.0, 1.0, 1.0], np.float32)
+    expected = hl.hand_features(points).reshape(21, 3) * np.array([-1.0, 1.0, 1.0], np.float32)
+    assert np.allclose(hl.hand_features(mirrored).reshape(21, 3), expected, atol=1e-5)
+
+
 @pytest.fixture(scope="module")
 def finder():
     return hl.HandFinder(hl.networks_dir(), threads=1)
@@ -45,7 +64,7 @@ def finder():
 def test_finds_the_hand_where_the_renderer_drew_it(finder):
     picture, _, truth = hands.render(5, "validation")
     hand = finder.find(Image.fromarray(picture))
-    assert hand is not None and hand.presence > 0.5
+    assert hand is not None and hand.score >= hl.HAND_THRESHOLD and 0 <= hand.presence <= 1
     palm = np.hypot(*(truth[9] - truth[0]))
     assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
 

@@ -149,7 +149,7 @@ MODELS = {
                             "da938c486ad6b69ae46cfba38fdd9d34542a1cd4bd0e009e1f45fe711f276108")),
         input=Input("input_1:0", "image", (1, 224, 224, 3), "NHWC", "RGB", (0.0,) * 3, (255.0,) * 3),
         outputs={"Identity:0": ("points", "[1,63] the 21 hand landmarks (x, y, z) in input pixels"),
-                 "Identity_1:0": ("presence", "[1,1] hand presence logit"),
+                 "Identity_1:0": ("presence", "[1,1] hand presence: the chance that the cut holds a hand (0..1)"),
                  "Identity_2:0": ("handedness", "[1,1] handedness score"),
                  "Identity_3:0": ("world_points", "[1,63] the 21 landmarks in metres about the hand's centre")},
         artifacts="hand_landmarks",

@@ -18,14 +18,9 @@ from tqdm import tqdm  # text bars: they work in a terminal and in Jupyter witho
 
 from mlsandbox.assets import cache_dir
 from mlsandbox.imaging import with_channels
-from mlsandbox.kinds import ARTIFACTS_ENV, Experiment, Recipe
+from mlsandbox.kinds import ARTIFACTS_ENV, FAST_ENV, Experiment, Recipe, fast_mode  # noqa: F401  (theirs, here too)
 
-FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
 FAST_SUBSET = 2_000
-
-
-def fast_mode() -> bool:
-    return os.environ.get(FAST_ENV) == "1"
 
 
 def use_fast_artifacts() -> Path:

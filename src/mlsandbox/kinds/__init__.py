@@ -23,7 +23,12 @@ from typing import Any, Callable, ClassVar
 from mlsandbox.assets import Asset
 
 ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
+FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
 PACKAGE_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def fast_mode() -> bool:
+    return os.environ.get(FAST_ENV) == "1"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 
 @dataclass(frozen=True, kw_only=True)
 class HandClassifier(ImageClassifier):
     kind: ClassVar[str] = "hand classifier"  # an image classifier that can also be taught a person's hand
+    teachable: ClassVar[bool] = True  # has the teach routes: a head fitted on its features
     web: ClassVar[str] = "mlsandbox.web.hand_classifier"  # the teach routes; predict is the image classifier's
 
     prepare_ink: Callable | None = None
@@ -34,7 +35,7 @@ class HandClassifier(ImageClassifier):
         return image  # the data module stores pictures read as camera frames are (data.hands.load)
 
     def details(self) -> dict:
-        return {**super().details(), "input": "camera", "teach": TEACH_LIMITS}
+        return {**super().details(), "input": "camera", **({"teach": TEACH_LIMITS} if self.teachable else {})}
 
     def open_runtime(self, path: Path | None = None) -> "HandModel":
         return HandModel(self, path, threads=2)
@@ -51,10 +52,6 @@ class HandModel(Classifier):
     def features(self, pictures: list[np.ndarray]) -> np.ndarray:
         """(N, features) of prepared pictures: what a taught head reads."""
         return self.session.run(["features"], {self.input_name: np.stack(pictures).astype(np.float32)})[0]
-
-    def taught_input(self, picture: np.ndarray) -> tuple[np.ndarray | None, dict | None]:
-        """What a taught head reads of one prepared frame (None if nothing), and what the page is shown of it."""
-        return self.features([picture])[0], None
 
 
 @dataclass

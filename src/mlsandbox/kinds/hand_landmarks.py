@@ -10,7 +10,6 @@ NumPy and Pillow here, so what is served is what is tested.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, NamedTuple
@@ -20,16 +19,16 @@ from PIL import Image
 
 from mlsandbox import imaging
 from mlsandbox.assets import sha256_of
-from mlsandbox.kinds import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, report_refusal
+from mlsandbox.kinds import PACKAGE_ARTIFACTS, report_refusal
 from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.runtime import Classifier, ModelUnavailable, open_session_at
 
 PALM_SIZE, LANDMARK_SIZE = 256, 224  # the two networks' square inputs
-PALM_THRESHOLD = 0.5  # palm score (after the sigmoid) below which the frame holds no hand
-PRESENCE_THRESHOLD = 0.5  # the landmark model's own "this is a hand" score
+CANDIDATES = 3  # palms the detector proposes (after non-maximum suppression), each given a closer look
+OVERLAP = 0.3  # a proposed palm box overlapping a likelier one by more than this (IoU) is the same palm
+HAND_THRESHOLD = 0.1  # palm score x the landmark model's presence below which the frame holds no hand
 CROP_SCALE, CROP_SHIFT = 2.6, 0.5  # MediaPipe's cut from a palm box
 REFINE_SCALE, REFINE_SHIFT = 2.0, 0.1  # and from landmarks
-REFINE = True
 REFINE_POINTS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
 WRIST, MIDDLE_BASE = 0, 9  # landmark indices (MediaPipe's order)
 PALM_WRIST, PALM_MIDDLE_BASE = 0, 2  # the palm detector's 7 points: wrist, then the finger bases
@@ -45,7 +44,9 @@ BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9),
 
 
 def networks_dir() -> Path:
-    return Path(os.environ.get(ARTIFACTS_ENV) or PACKAGE_ARTIFACTS) / "hand_landmarks"
+    """The converted networks ship with the package, pinned here: they are not trained, so a scratch
+    artifacts folder (MLSANDBOX_ARTIFACTS, fast runs) has its own pose network but reads hands with these."""
+    return PACKAGE_ARTIFACTS / "hand_landmarks"
 
 
 def palm_anchors() -> np.ndarray:
@@ -78,8 +79,12 @@ class Hand(NamedTuple):
     presence: float
     palm_score: float
 
+    @property
+    def score(self) -> float:
+        return self.palm_score * self.presence
+
     def as_json(self, size: tuple[int, int]) -> dict:
-        return {"seen": True, "score": round(self.presence, 4), "size": list(size),
+        return {"seen": True, "score": round(self.score, 4), "size": list(size),
                 "points": self.points[:, :2].round(1).tolist()}
 
 
@@ -96,18 +101,31 @@ def letterboxed(frame: Image.Image, size: int) -> tuple[np.ndarray, float, np.nd
     return np.asarray(square.resize((size, size), Image.Resampling.BILINEAR), np.float32), side / size, offset
 
 
-def best_palm(raw: np.ndarray, scale: float, offset: np.ndarray) -> Palm | None:
-    """The palm detector's (2944, 19) outputs -> its best palm in frame pixels, or None below PALM_THRESHOLD."""
-    logits = raw[:, 0].astype(np.float64)
-    best = int(np.argmax(logits))
-    score = float(1.0 / (1.0 + np.exp(-logits[best])))
-    if score < PALM_THRESHOLD:
-        return None
-    anchor = ANCHORS[best] * PALM_SIZE
-    to_frame = lambda xy: (xy + anchor) * scale + offset  # noqa: E731  (network pixels from the anchor)
-    points = raw[best, 5:19].reshape(7, 2)
-    return Palm(score, to_frame(raw[best, 1:3]), float(raw[best, 3:5].max() * scale),
-                to_frame(points[PALM_WRIST]), to_frame(points[PALM_MIDDLE_BASE]))
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    inter = np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0.0, None))
+    return float(inter / max(np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter, 1e-9))
+
+
+def palms(raw: np.ndarray, scale: float, offset: np.ndarray, count: int = CANDIDATES) -> list[Palm]:
+    """The palm detector's (2944, 19) outputs -> its count likeliest palms, none overlapping a likelier one by
+    more than OVERLAP, in frame pixels."""
+    chosen: list[tuple[int, np.ndarray]] = []
+    for i in np.argsort(-raw[:, 0])[: 50 * count]:
+        centre, size = raw[i, 1:3] + ANCHORS[i] * PALM_SIZE, raw[i, 3:5]
+        box = np.concatenate([centre - size / 2, centre + size / 2])
+        if all(iou(box, other) <= OVERLAP for _, other in chosen):
+            chosen.append((int(i), box))
+            if len(chosen) == count:
+                break
+    found = []
+    for i, _ in chosen:
+        anchor = ANCHORS[i] * PALM_SIZE
+        to_frame = lambda xy: (xy + anchor) * scale + offset  # noqa: E731  (network pixels from the anchor)
+        points = raw[i, 5:19].reshape(7, 2)
+        found.append(Palm(float(1.0 / (1.0 + np.exp(-float(raw[i, 0])))), to_frame(raw[i, 1:3]),
+                          float(raw[i, 3:5].max() * scale), to_frame(points[PALM_WRIST]), to_frame(points[PALM_MIDDLE_BASE])))
+    return found
 
 
 def square_cut(centre: np.ndarray, up: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,7 +186,10 @@ def hand_features(points: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, kw_only=True)
 class HandLandmarks(HandClassifier):
-    kind: ClassVar[str] = "hand landmark reader"  # a hand classifier over landmarks, taught on them too
+    kind: ClassVar[str] = "hand landmark reader"  # a hand classifier over landmarks
+    # Teaching a head on the 63 landmark features measured worse than on MobileNetV2's (rps_landmarks.ipynb), and
+    # reading 60 frames takes seconds: the page teaches the family's MobileNetV2 instead.
+    teachable: ClassVar[bool] = False
     input_size: tuple[int, int] = (LANDMARK_SIZE, LANDMARK_SIZE)
 
     def prepare(self, data: bytes) -> Image.Image:
@@ -253,30 +274,28 @@ class HandFinder:
             self.sessions[name] = open_session_at(path, threads, fix)
 
     def find(self, frame: Image.Image) -> Hand | None:
-        """The hand in an RGB frame, or None when the palm detector or the landmark model sees none."""
+        """The hand in an RGB frame, or None when none is seen. Each palm the detector proposes is cut out for
+        the landmark model; the likeliest (palm score times presence) is cut again around the points placed
+        on it, for a closer look. It is the hand if its palm score times presence reaches HAND_THRESHOLD."""
         square, scale, offset = letterboxed(frame, PALM_SIZE)
         raw = self.sessions["palm_detector"].run(None, {"image": (square / 127.5 - 1.0)[None]})[0][0]
-        palm = best_palm(raw, scale, offset)
-        if palm is None:
-            return None
-        hand = self.landmarks(frame, *palm_cut(palm))
-        if hand is not None and REFINE:
-            hand = self.landmarks(frame, *points_cut(hand[0])) or hand
-        if hand is None:
-            return None
-        return Hand(hand[0], hand[1], palm.score)
+        looks = []
+        for palm in palms(raw, scale, offset):
+            points, presence = self.landmarks(frame, *palm_cut(palm))
+            looks.append((palm.score * presence, palm.score, points))
+        _, palm_score, points = max(looks, key=lambda look: look[0])
+        hand = Hand(*self.landmarks(frame, *points_cut(points)), palm_score)
+        return hand if hand.score >= HAND_THRESHOLD else None
 
     def landmarks(self, frame: Image.Image, centre: np.ndarray, right: np.ndarray, down: np.ndarray):
-        """The landmark model on one cut of the frame: ((21, 3) points in frame pixels, presence), or None."""
+        """The landmark model on one cut of the frame: (21, 3) points in frame pixels, and its presence score
+        (the chance that the cut holds a hand)."""
         points, presence = self.sessions["hand_landmarks"].run(
             ["points", "presence"], {"image": (cut(frame, centre, right, down) / 255.0)[None]})
-        presence = float(1.0 / (1.0 + np.exp(-float(presence[0, 0]))))
-        if presence < PRESENCE_THRESHOLD:
-            return None
         local = points[0].reshape(21, 3) - np.array([LANDMARK_SIZE / 2, LANDMARK_SIZE / 2, 0], np.float32)
         xy = centre + local[:, :1] * right + local[:, 1:2] * down
         z = local[:, 2:] * float(np.hypot(*right))
-        return np.concatenate([xy, z], axis=1).astype(np.float32), presence
+        return np.concatenate([xy, z], axis=1).astype(np.float32), float(presence[0, 0])
 
     def features(self, frames: list[Image.Image]) -> np.ndarray:
         """(N, 63) hand features of each frame; NaN where no hand is seen."""
@@ -296,10 +315,6 @@ class LandmarkReader(HandFinder):
     def answer(self, frame: Image.Image, top: int | None = None) -> dict:
         hand, ranked = self.read(frame)
         return {"ranked": ranked[:top], "hand": hand.as_json(frame.size) if hand else NO_HAND}
-
-    def taught_input(self, frame: Image.Image) -> tuple[np.ndarray | None, dict]:
-        hand = self.find(frame)
-        return (hand_features(hand.points), hand.as_json(frame.size)) if hand else (None, NO_HAND)
 
     def read(self, frame: Image.Image) -> tuple[Hand | None, list[tuple[str, float]]]:
         """The hand, and its pose's labels with their probabilities (none when no hand is seen)."""

@@ -1,6 +1,7 @@
 """The torch side of hand landmark readers: the pose network learns from hand features (data.hands.points),
 is chosen by its accuracy on every validation render (a render where no hand was seen counts as wrong), and
-is served as an ONNX graph from "points" (N, 63) to "probabilities"."""
+is served as an ONNX graph from "points" (N, 63) to "probabilities". The recipe's flip mirrors half of each
+batch: a left hand's features are a right hand's with x negated."""
 
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ class PointsTask:
         self.x_train, self.y_train = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
         self.seen_val = torch.from_numpy(~np.isnan(split.x_val).any(axis=1))
         self.x_val, self.y_val = torch.from_numpy(np.nan_to_num(split.x_val)), torch.from_numpy(split.y_val)
-        self.steps_per_epoch = math.ceil(len(split.y_train) / recipe.batch_size)
+        self.steps_per_epoch = max(1, len(split.y_train) // recipe.batch_size)  # whole batches, for batch norm
 
     def batches(self, generator: torch.Generator):
         order = torch.randperm(len(self.y_train), generator=generator)
         for i in range(self.steps_per_epoch):
             index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
-            yield self.x_train[index].to(device()), self.y_train[index].to(device())
+            x = self.x_train[index].clone()
+            if self.recipe.flip:
+                x[torch.rand(len(x), generator=generator) < 0.5, 0::3] *= -1
+            yield x.to(device()), self.y_train[index].to(device())
 
     def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
         x, y = batch

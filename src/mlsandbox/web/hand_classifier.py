@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mlsandbox import runtime
+from mlsandbox import experiments, runtime
 from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, HandClassifier, TaughtHead, teach
 from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
 from mlsandbox.web.image_classifier import IMAGE_BODY, Guess, Prediction, image_of
@@ -90,19 +90,18 @@ def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.
     return images, np.array(labels)
 
 
+def teachable_or_404(experiment_id: str) -> HandClassifier:
+    experiment = experiment_or_404(experiment_id, HandClassifier)
+    if not experiment.teachable:
+        others = [e.id for e in experiments.family(experiment) if isinstance(e, HandClassifier) and e.teachable]
+        raise HTTPException(404, f"{experiment.id} is not taught (its landmarks measured worse as a taught model's "
+                            f"input){': teach ' + ' or '.join(others) + ' instead' if others else ''}.")
+    return experiment
+
+
 def fit(experiment: HandClassifier, images: list[bytes], labels: np.ndarray) -> tuple[TaughtHead, float]:
-    """Read each frame as predict does, fit the head on the network's features; (head, training accuracy).
-    A landmark reader's features are the hand's points: frames where it sees no hand are left out."""
-    model = runtime.served(experiment)
-    features = model.features([experiment.prepare(data) for data in images])
-    seen = ~np.isnan(features).any(axis=1)
-    counts = np.bincount(labels[seen], minlength=len(experiment.labels))
-    few = [f"{name} in {count} of {(labels == i).sum()}" for i, (name, count) in enumerate(zip(experiment.labels, counts))
-           if count < TEACH_LIMITS["min_frames_per_pose"]]
-    if few:
-        raise HTTPException(422, f"I could see your hand in too few frames ({', '.join(few)}); each pose needs "
-                            f"{TEACH_LIMITS['min_frames_per_pose']}. Show your whole hand, well lit, and teach again.")
-    features, labels = features[seen], labels[seen]
+    """Read each frame as predict does, fit the head on the network's features; (head, training accuracy)."""
+    features = runtime.served(experiment).features([experiment.prepare(data) for data in images])
     head = teach(features, labels, experiment.labels)
     return head, float((head.probabilities(features).argmax(1) == labels).mean())
 
@@ -123,7 +122,7 @@ def taught_or_404(experiment: HandClassifier, model: str) -> TaughtHead:
 async def teach_hand(experiment_id: str, request: Request) -> Taught:
     """Teach the model your own hand: a few camera frames of each pose, labelled. A small head is fitted on
     the network's features (in about a second) and kept in memory; predict with it by its `model` token."""
-    experiment = experiment_or_404(experiment_id, HandClassifier)
+    experiment = teachable_or_404(experiment_id)
     images, labels = frames_of(await read_body(request, MAX_TEACH_BYTES, "set of frames"), experiment)
     started = time.perf_counter()
     with answered_as_http():
@@ -140,22 +139,22 @@ async def teach_hand(experiment_id: str, request: Request) -> Taught:
              openapi_extra={"requestBody": IMAGE_BODY})
 async def predict_taught(experiment_id: str, model: str, request: Request) -> Prediction:
     """Name the pose in a frame with a taught model (the body as for predict)."""
-    experiment = experiment_or_404(experiment_id, HandClassifier)
+    experiment = teachable_or_404(experiment_id)
     head = taught_or_404(experiment, model)
     data = await image_of(request)
     started = time.perf_counter()
     with answered_as_http():
-        features, hand = await offload(lambda: runtime.served(experiment).taught_input(experiment.prepare(data)))
-    ranked = head.ranked(features) if features is not None else []
-    return Prediction(experiment=experiment.id, label=ranked[0][0] if ranked else None,
-                      ranked=[Guess(label=label, probability=p) for label, p in ranked], hand=hand,
+        features = await offload(lambda: runtime.served(experiment).features([experiment.prepare(data)])[0])
+    ranked = head.ranked(features)
+    return Prediction(experiment=experiment.id, label=ranked[0][0],
+                      ranked=[Guess(label=label, probability=p) for label, p in ranked],
                       milliseconds=round((time.perf_counter() - started) * 1000, 3))
 
 
 @router.get("/api/experiments/{experiment_id}/taught/{model}", responses=problems(404))
 def export_taught(experiment_id: str, model: str) -> JSONResponse:
     """Download a taught model (its head's weights over the network's features), the only way it leaves memory."""
-    experiment = experiment_or_404(experiment_id, HandClassifier)
+    experiment = teachable_or_404(experiment_id)
     head = taught_or_404(experiment, model)
     return JSONResponse({"experiment": experiment.id, "network_sha256": runtime.served(experiment).sha256,
                          **head.exported()},

@@ -1,10 +1,10 @@
 """Hand points for the landmark reader's pose network (mlsandbox.kinds.hand_landmarks), as its features.
 
-Training points come from the kinematic hand alone (skeleton.py): random finger bends in the pose of the
-label, a random training view, left and right hands, the points jittered as a landmark model's are. No
-picture is drawn for them. Validation and test points are what the served hand finder (the two MediaPipe
-networks) reads from the held-out renders, the same pictures the other rock-paper-scissors models are
-tested on; a render where it sees no hand has NaN features, and counts as a mistake.
+Every part is what the served hand finder (the two MediaPipe networks) reads from the rendered hands: the
+training renders for training, and the held-out renders the other rock-paper-scissors models are tested on
+for validation and test. A render where it sees no hand has NaN features: training leaves it out, and in
+validation and test it counts as a mistake. `kinematic` makes points from the kinematic hand alone, with no
+picture drawn, for comparison (they trained a worse pose network: see the notebook).
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ import tempfile
 
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
 
 from mlsandbox import assets
 from mlsandbox.data import Split
 from mlsandbox.data.hands import COUNTS, VERSION, pose_points, render
-from mlsandbox.data.hands.scenes import SEED
+from mlsandbox.data.hands.scenes import PARTS, SEED
+from mlsandbox.kinds import fast_mode
 
-TRAIN_POINTS = 30_000
+FAST_COUNTS = {"train": 120, "validation": 60, "test": 60}  # renders read in fast mode (tests, quick looks)
 JITTER = 0.04  # of the palm's length: a landmark model's scatter about the true joint
 
 
 def kinematic(count: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """count hands' (21, 3) landmarks with labels cycling rock, paper, scissors."""
+    """count hands' features from the kinematic hand's points, jittered, with labels cycling rock, paper,
+    scissors."""
     from mlsandbox.kinds.hand_landmarks import hand_features
 
     rng = np.random.default_rng([seed, 21])
@@ -37,33 +40,37 @@ def kinematic(count: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
 
 def seen_in_renders(part: str, count: int, finder) -> tuple[np.ndarray, np.ndarray]:
     """The hand finder's features of the first count renders of part (NaN where it sees no hand), and labels."""
-    pictures = [render(i, part) for i in range(count)]
-    features = finder.features([Image.fromarray(picture) for picture, _, _ in pictures])
-    return features, np.array([label for _, label, _ in pictures], np.int64)
+    features, labels = [], []
+    for i in tqdm(range(count), desc=f"reading {part} hands", leave=False):
+        picture, label, _ = render(i, part)
+        features.append(finder.features([Image.fromarray(picture)])[0])
+        labels.append(label)
+    return np.stack(features), np.array(labels, np.int64)
 
 
-def load(counts: dict[str, int] = COUNTS, train_points: int = TRAIN_POINTS) -> Split:
-    """The split, cached under the asset cache by render version, counts and the networks' sha256."""
-    from mlsandbox.kinds.hand_landmarks import NETWORKS, HandFinder, networks_dir
+def load(counts: dict[str, int] | None = None) -> Split:
+    """The split (FAST_COUNTS in fast mode), cached under the asset cache by render version, counts, the
+    networks' sha256 and the finder's settings. Training keeps only the renders where a hand was seen."""
+    from mlsandbox.kinds.hand_landmarks import CANDIDATES, HAND_THRESHOLD, NETWORKS, HandFinder, networks_dir
 
-    key = "-".join(sha[:8] for sha in NETWORKS.values())
-    path = assets.cache_dir() / "hands" / f"points-v{VERSION}-{key}-{train_points}-{counts['validation']}-{counts['test']}.npz"
+    counts = counts or (FAST_COUNTS if fast_mode() else COUNTS)
+    key = "-".join(sha[:8] for sha in NETWORKS.values()) + f"-{CANDIDATES}-{HAND_THRESHOLD:g}"
+    path = assets.cache_dir() / "hands" / f"points-v{VERSION}-{key}-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
     if not path.exists():
         finder = HandFinder(networks_dir())
-        arrays = dict(zip(("x_train", "y_train"), kinematic(train_points)))
-        for part in ("validation", "test"):
+        arrays = {}
+        for part in PARTS:
             arrays[f"x_{part}"], arrays[f"y_{part}"] = seen_in_renders(part, counts[part], finder)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
             np.savez_compressed(f, **arrays)
         os.replace(f.name, path)
     with np.load(path) as stored:
-        x_train, y_train, x_val, y_val, x_test, y_test = (stored[k] for k in (
-            "x_train", "y_train", "x_validation", "y_validation", "x_test", "y_test"))
-    return Split(x_train, y_train, x_val, y_val, x_test, y_test, description=(
-        f"Hand landmarks as features (from the wrist, turned upright, in palm units). Training: {train_points:,} "
-        f"hands of the kinematic model (random finger bends in each pose, training views, left and right, "
-        f"points jittered by {JITTER:g} palm lengths), seed {SEED}. Validation and test: the points MediaPipe's "
-        f"palm detector and landmark model read from the first {counts['validation']} validation and "
-        f"{counts['test']} test renders of the rendered hands (unseen skin tones, backgrounds and angles); a "
-        f"render where they see no hand counts as a mistake."))
+        x_train, y_train, x_val, y_val, x_test, y_test = (stored[f"{a}_{p}"] for p in PARTS for a in "xy")
+    seen = ~np.isnan(x_train).any(axis=1)
+    return Split(x_train[seen], y_train[seen], x_val, y_val, x_test, y_test, description=(
+        f"Hand landmarks as features (from the wrist, turned upright, in palm units), as MediaPipe's palm detector "
+        f"and landmark model read them from the rendered hands (seed {SEED}): the first {counts['train']:,} "
+        f"training renders ({int(seen.sum()):,} where a hand was seen), {counts['validation']} validation and "
+        f"{counts['test']} test renders (unseen skin tones, backgrounds and angles); a held-out render where no "
+        f"hand is seen counts as a mistake."))

@@ -15,7 +15,12 @@ const SCORES = {
     ["Next-character accuracy", percent(m.accuracy, 2)],
   ],
   "sequence translator": (m) => [["Exact match", `${percent(m.exact_match, 2)} on ${count(m.test_examples)} held-out examples`]],
+  "hand landmark reader": (m) => [
+    ["Test accuracy", `${percent(m.accuracy, 2)} on ${count(m.test_examples)} held-out renders (no hand seen counts as wrong)`],
+    ["Hand seen", `in ${percent(m.hands_seen, 1)} of them; the pose right in ${percent(m.accuracy_where_seen, 1)} of those`],
+  ],
 };
+const CLASSIFIES = (kind) => !["text generator", "sequence translator"].includes(kind); // has a confusion matrix
 
 function facts(kind, card, labels = Infinity) {
   const { metrics, training, split } = card;
@@ -63,7 +68,7 @@ export function modelCard(experiment) {
     facts(experiment.kind, card, experiment.details?.labels?.length),
     h("div", { class: "figures" },
       figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
-      !SCORES[experiment.kind] && figure(`/artifacts/${id}/confusion.png`, (experiment.details.labels?.length ?? 0) > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
+      CLASSIFIES(experiment.kind) && figure(`/artifacts/${id}/confusion.png`, (experiment.details.labels?.length ?? 0) > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
     experiment.notebook
       ? h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"), " that trains and explains it.")
       : h("p", { class: "muted" }, "No notebook in this installation."),

@@ -1,7 +1,8 @@
 // The "game" demo: rock, paper, scissors against the computer. "Rock… Paper… Scissors… Shoot!", and on
 // "Shoot!" a hand classifier of the family reads the person's move from the camera (or a model taught the
 // person's own hand on this page). The computer plays at random or predicts the person with a Markov
-// chain (components/rps-strategy.js).
+// chain (components/rps-strategy.js). A model that reads the hand's landmarks also says where the hand is:
+// its skeleton is drawn over the camera and over the snapshot until the next round.
 //
 // data-state of the game ([data-testid=game-demo]): "idle", "counting", "asking", "answered", "unclear"
 // (the model was not sure enough to score) or "error"; of the teach panel ([data-testid=teach]): "empty",
@@ -9,6 +10,7 @@
 // has data-started: performance.now() when the camera last came on.
 import { postImage, postJSON } from "../api.js";
 import { createCamera } from "../components/camera.js";
+import { drawSkeleton } from "../components/skeleton.js";
 import { MOVES, computerMove, outcome, predictNext, predictability, reason } from "../components/rps-strategy.js";
 import { appendTo, count, h, percent } from "../dom.js";
 
@@ -16,6 +18,7 @@ const WORDS = ["Rock…", "Paper…", "Scissors…", "Shoot!"];
 const WORD_MS = 600;
 const SURE = 0.6; // a move read with less than this is not scored
 const UNCLEAR = "I can't see your hand clearly — try again";
+const NO_HAND = "I can't see a hand — hold it up inside the square and try again";
 const TAUGHT = "taught"; // the chooser's value for the taught model
 
 const FRAMES_PER_SHOW = 20; // "Show rock" takes this many frames…
@@ -44,18 +47,20 @@ const blocked = (button) => button.disabled || button.getAttribute("aria-disable
 
 export function mount(root, { experiment, members }) {
   const trained = members.filter((m) => m.trained);
-  const limits = experiment.details.teach ?? { min_frames_per_pose: 5, max_frames: 150, max_frame_bytes: 200_000 };
+  const teachables = members.filter((m) => m.details?.teach);
+  const limits = teachables[0]?.details.teach ?? { min_frames_per_pose: 5, max_frames: 150, max_frame_bytes: 200_000 };
 
   // --- the camera, with the square the models read marked on it ---
   const cameraElement = h("div");
+  const cameraNote = h("p", { class: "game-note muted", "data-testid": "game-camera-note" });
   const cameraPanel = h("section", { class: "panel game-camera", "aria-labelledby": "game-camera-heading" },
-    h("h3", { id: "game-camera-heading" }, "Your hand"), cameraElement,
-    h("p", { class: "game-note muted" }, "Hold your hand inside the square, a forearm's length from the camera: the " +
-      "models read only the square."));
+    h("h3", { id: "game-camera-heading" }, "Your hand"), cameraElement, cameraNote);
   const camera = createCamera(cameraElement, { facing: "user" });
   const square = h("div", { class: "game-square", "aria-hidden": "true", hidden: true });
   const countdown = h("p", { class: "game-countdown", role: "status", "data-testid": "game-countdown" });
-  camera.stage.append(square, countdown);
+  const skeleton = h("canvas", { class: "overlay", "data-testid": "game-skeleton", "aria-hidden": "true" });
+  camera.stage.append(square, skeleton, countdown);
+  let shown = null; // the hand last read ({ points, size, bones }), drawn over the camera until the next round
 
   function placeSquare() {
     const { videoWidth: vw, videoHeight: vh, clientWidth: cw, clientHeight: ch } = camera.video;
@@ -65,8 +70,29 @@ export function mount(root, { experiment, members }) {
     Object.assign(square.style, { width: `${side}px`, height: `${side}px`, left: `${(cw - side) / 2}px`,
                                   top: `${(ch - side) / 2}px` });
   }
-  new ResizeObserver(placeSquare).observe(camera.video);
-  camera.video.addEventListener("resize", placeSquare);
+  // The hand's points, in the snapshot's pixels, onto the overlay over the video (object-fit: contain).
+  function placeSkeleton() {
+    const ratio = devicePixelRatio;
+    const [width, height] = [skeleton.clientWidth, skeleton.clientHeight];
+    Object.assign(skeleton, { width: Math.round(width * ratio), height: Math.round(height * ratio) });
+    skeleton.dataset.points = shown ? String(shown.points.length) : "0";
+    const { videoWidth: vw, videoHeight: vh } = camera.video;
+    if (!shown || !vw || !width) return;
+    const fit = Math.min(width / vw, height / vh);
+    const [left, top] = [(width - vw * fit) / 2, (height - vh * fit) / 2];
+    const [sx, sy] = [(vw * fit) / shown.size[0], (vh * fit) / shown.size[1]];
+    const flip = (x) => (camera.mirrored ? width - x : x);
+    drawSkeleton(skeleton.getContext("2d"), shown.points, shown.bones,
+      ([x, y]) => [flip(left + x * sx) * ratio, (top + y * sy) * ratio], { scale: ratio });
+  }
+
+  function showSkeleton(hand, bones) {
+    shown = hand?.seen && bones ? { points: hand.points, size: hand.size, bones } : null;
+    placeSkeleton();
+  }
+
+  new ResizeObserver(() => { placeSquare(); placeSkeleton(); }).observe(camera.video);
+  camera.video.addEventListener("resize", () => { placeSquare(); placeSkeleton(); });
 
   // --- choosing the model and the computer's strategy ---
   const modelSelect = h("select", { id: "game-model", "data-testid": "game-model" },
@@ -116,7 +142,7 @@ export function mount(root, { experiment, members }) {
     strategyNote);
 
   // --- teaching it the person's hand ---
-  const teach = createTeach({ camera, limits, base: () => chosenNetwork(), onTaught, onForget });
+  const teach = createTeach({ camera, limits, base: () => teachable(), onTaught, onForget });
 
   const demo = h("div", { class: "game-demo", "data-testid": "game-demo", "data-state": "idle" },
     cameraPanel, playPanel, teach.element);
@@ -130,6 +156,13 @@ export function mount(root, { experiment, members }) {
   function chosenNetwork() {
     if (modelSelect.value === TAUGHT) return teach.taught?.base ?? null;
     return trained.find((m) => m.id === modelSelect.value) ?? null;
+  }
+
+  // The network teach mode fits a head on: the chosen one if it can be taught (a landmark reader cannot: its
+  // landmarks measured worse than MobileNetV2's features), else the family's first served one that can.
+  function teachable() {
+    const chosen = chosenNetwork();
+    return chosen?.details?.teach ? chosen : teachables.find((m) => m.trained) ?? null;
   }
 
   function chosenUrl() {
@@ -146,6 +179,9 @@ export function mount(root, { experiment, members }) {
       : !cameraOn ? "Start the camera, then press Play."
       : playing ? "Show your move on “Shoot!”." : "Press Play under the camera, and show your move on “Shoot!”.";
     strategyNote.textContent = STRATEGIES[strategySelect.value][1];
+    cameraNote.textContent = "Hold your hand inside the square, a forearm's length from the camera: " +
+      (chosenNetwork()?.details?.landmarks ? "this model looks for your hand in the whole picture, and draws what it reads."
+        : "the model reads only the square.");
     newGameButton.hidden = history.length === 0;
     const rounds = tally.win + tally.lose + tally.draw;
     Object.assign(score.dataset, { you: tally.win, computer: tally.lose, draws: tally.draw, rounds });
@@ -169,27 +205,33 @@ export function mount(root, { experiment, members }) {
     if (message) board.hidden = true;
   }
 
-  async function showSeen(blob) {
+  // The snapshot's centred square on the small canvas beside the result, with the hand's skeleton if one was read.
+  async function showSeen(blob, hand, bones) {
     const bitmap = await createImageBitmap(blob);
     const side = Math.min(bitmap.width, bitmap.height);
+    const [left, top] = [(bitmap.width - side) / 2, (bitmap.height - side) / 2];
     const ctx = seen.getContext("2d");
-    ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, seen.width, seen.height);
+    ctx.drawImage(bitmap, left, top, side, side, 0, 0, seen.width, seen.height);
     bitmap.close();
+    if (hand?.seen && bones) {
+      const k = seen.width / side;
+      drawSkeleton(ctx, hand.points, bones, ([x, y]) => [(x - left) * k, (y - top) * k], { scale: 0.5 });
+    }
     seen.classList.toggle("mirrored", camera.mirrored); // as the person sees themselves
   }
 
   function showRound(answer, planned, expected) {
     const [top] = answer.ranked;
     board.hidden = false;
-    if (top.probability < SURE) {
+    if (!top || top.probability < SURE) {
       you.element.dataset.move = "";
       you.move.textContent = "?";
-      you.detail.textContent = `best guess ${top.label}, only ${percent(top.probability, 0)} sure`;
+      you.detail.textContent = top ? `best guess ${top.label}, only ${percent(top.probability, 0)} sure` : "no hand seen";
       computer.element.dataset.move = "";
       computer.move.textContent = "–";
       computer.detail.textContent = "no round";
       result.dataset.result = "unclear";
-      result.textContent = UNCLEAR;
+      result.textContent = top ? UNCLEAR : NO_HAND;
       return setState("unclear");
     }
     const move = answer.label;
@@ -219,6 +261,7 @@ export function mount(root, { experiment, members }) {
     const expected = strategy === "predict" && history.length ? predictNext(history).move : null;
     setState("counting");
     board.hidden = true;
+    showSkeleton(null);
     refresh();
     try {
       for (const [i, word] of WORDS.entries()) {
@@ -228,7 +271,10 @@ export function mount(root, { experiment, members }) {
       const blob = await camera.snapshot();
       if (!blob) throw new Error("The camera went off before “Shoot!”: start it and press Play again.");
       setState("asking");
-      const [answer] = await Promise.all([postImage(url, blob), showSeen(blob).catch(() => {})]);
+      const answer = await postImage(url, blob);
+      const bones = chosenNetwork()?.details?.bones;
+      await showSeen(blob, answer.hand, bones).catch(() => {});
+      showSkeleton(answer.hand, bones);
       showRound(answer, planned, expected);
     } catch (e) {
       if (taughtModel && e.status === 404) teach.forget({ keepFrames: true }); // it expired on the server
@@ -265,6 +311,7 @@ export function mount(root, { experiment, members }) {
   strategySelect.addEventListener("change", refresh);
   camera.onState((state) => {
     if (state === "on") camera.stage.dataset.started = String(performance.now());
+    else showSkeleton(null);
     requestAnimationFrame(placeSquare);
     refresh();
   });
