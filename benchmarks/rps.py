@@ -24,7 +24,7 @@ from mlsandbox import experiments
 from mlsandbox.data import hands
 
 HOST = "127.0.0.1"
-HANDS = ("rps_mobilenet_v2", "rps_landmarks")
+HANDS = ("rps_cnn", "rps_mobilenet_v2", "rps_landmarks")
 LANDMARK_SERVER_MS = 100.0  # p50 target of the landmark pipeline (the two MediaPipe networks and the pose network)
 TEACH_FRAMES, MEASURE_FRAMES = 20, 60  # per pose to teach; in all to measure
 TEACH_ACCURACY, TEACH_SECONDS = 0.95, 2.0

@@ -45,7 +45,7 @@ HOST = "127.0.0.1"
 SERVED = {"digits_cnn": 3.0, "sketch_cnn": 5.0}  # what the HTTP measure sends drawings to: its p50 target, ms
 LOADED = "digits_cnn"  # the model the concurrent load goes to
 ACCURACY_TARGETS = {"digits_mlp": 0.988, "digits_cnn": 0.996, "sketch_mlp": 0.36, "sketch_cnn": 0.58,
-                    "rps_mobilenet_v2": 0.97, "rps_landmarks": 0.95}
+                    "rps_cnn": 0.93, "rps_mobilenet_v2": 0.97, "rps_landmarks": 0.95}
 TOP3_TARGETS = {"sketch_cnn": 0.77}
 CANVAS_TARGETS = {"digits_cnn": 0.990}
 TIME_TO_99_TARGET_S = 60.0
@@ -79,8 +79,8 @@ def accuracy(quick: bool) -> tuple[dict, list]:
     figures, rows = {}, []
     for e in trained():
         split = split_of(e.load_data)
-        n = 1_000 if quick else len(split.y_test)
-        metrics, _ = evaluation.evaluate(e, split.x_test[:n], split.y_test[:n])
+        metrics, _ = e.evaluate(split.subset(1_000) if quick else split)  # the kind's own measure, as the CLI's
+        n = metrics["test_examples"]
         figures[e.id] = {**metrics, "card_accuracy": (e.card() or {}).get("metrics", {}).get("accuracy")}
         rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} images)", metrics["accuracy"],
                         at_least=ACCURACY_TARGETS.get(e.id)))

@@ -38,8 +38,8 @@ from mlsandbox.data import hands
 pytestmark = pytest.mark.browser
 GAME = "rps_mobilenet_v2"  # the page under test
 LANDMARKS = "rps_landmarks"  # the family's reader of hand landmarks, which also says where the hand is
-FAMILY = ("rps_mobilenet_v2", "rps_landmarks")
-TITLES = ["MobileNetV2", "hand landmarks"]
+FAMILY = ("rps_cnn", "rps_mobilenet_v2", "rps_landmarks")
+TITLES = ["CNN from scratch", "MobileNetV2", "hand landmarks"]
 POSES = hands.LABELS  # rock, paper, scissors
 BEATEN_BY = {"rock": "paper", "paper": "scissors", "scissors": "rock"}
 WINS = {("rock", "scissors"), ("paper", "rock"), ("scissors", "paper")}

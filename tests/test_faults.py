@@ -28,13 +28,14 @@ from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS
 from test_assets import asset, fake_npm, leftovers, tarball  # noqa: F401 (fake_npm is a fixture)
 
 # How each broken experiment's model is broken, one of each kind of route: a predict, a translator, a
-# detector (HTTP and WebSocket), a streaming text generator, and a hand classifier.
+# detector (HTTP and WebSocket), a streaming text generator, a hand classifier and a hand landmark reader.
 BROKEN = {
     "digits_cnn": "card names another sha256",
     "numbers_summation": "truncated",
     "object_detection": "bytes flipped",
     "shakespeare_lstm": "missing",
     "rps_mobilenet_v2": "not ONNX, but its card matches",  # only loading it can tell
+    "rps_landmarks": "truncated",  # its pose network; the MediaPipe networks are whole
 }
 
 

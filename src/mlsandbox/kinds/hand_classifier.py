@@ -21,12 +21,12 @@ TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 
 @dataclass(frozen=True, kw_only=True)
 class HandClassifier(ImageClassifier):
     kind: ClassVar[str] = "hand classifier"  # an image classifier that can also be taught a person's hand
-    teachable: ClassVar[bool] = True  # has the teach routes: a head fitted on its features
     web: ClassVar[str] = "mlsandbox.web.hand_classifier"  # the teach routes; predict is the image classifier's
 
     prepare_ink: Callable | None = None
     input_size: tuple[int, int] = (160, 160)
     frozen_lower: bool = False  # the network's lower blocks are frozen: training computes them once per picture
+    teachable: bool = False  # has the teach routes: a head fitted on its features (the family's best for it)
 
     def prepare(self, data: bytes) -> np.ndarray:
         return imaging.square_photo(imaging.to_rgb(imaging.decode(data)), self.input_size[0])

@@ -187,9 +187,6 @@ def hand_features(points: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, kw_only=True)
 class HandLandmarks(HandClassifier):
     kind: ClassVar[str] = "hand landmark reader"  # a hand classifier over landmarks
-    # Teaching a head on the 63 landmark features measured worse than on MobileNetV2's (rps_landmarks.ipynb), and
-    # reading 60 frames takes seconds: the page teaches the family's MobileNetV2 instead.
-    teachable: ClassVar[bool] = False
     input_size: tuple[int, int] = (LANDMARK_SIZE, LANDMARK_SIZE)
 
     def prepare(self, data: bytes) -> Image.Image:

@@ -14,13 +14,14 @@ class CNN(nn.Module):
     """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling."""
 
     def __init__(self, classes: int, stages: tuple[tuple[tuple[int, int], ...], ...], size: int = 28,
-                 hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0, mirror: bool = False):
+                 hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0, mirror: bool = False,
+                 inputs: int = 1):
         super().__init__()
         self.mirror = mirror
         self.register_buffer("mean", torch.tensor(mean))
         self.register_buffer("std", torch.tensor(std))
         layers: list[nn.Module] = []
-        channels = 1
+        channels = inputs
         for stage in stages:
             for outputs, kernel in stage:
                 layers += conv_block(channels, outputs, kernel)
@@ -33,5 +34,12 @@ class CNN(nn.Module):
             nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, classes),
         )
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden layer's activations: what the last layer reads (and a taught head, for hands)."""
+        return self.classifier[:-2](self.features((x - self.mean) / self.std))
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.classifier[-2:](features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return scores(lambda x: self.classifier(self.features((x - self.mean) / self.std)), x, self.mirror, self.training)
+        return scores(lambda x: self.head(self.embed(x)), x, self.mirror, self.training)

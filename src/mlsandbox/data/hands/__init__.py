@@ -24,10 +24,12 @@ from mlsandbox import assets, imaging
 from mlsandbox.data import Split
 from mlsandbox.data.hands import backgrounds, draw, scenes, skeleton
 from mlsandbox.data.hands.scenes import HELD_OUT, PARTS, SEED, TRAIN, scene
+from mlsandbox.kinds import fast_mode
 
 LABELS = skeleton.LABELS
 VERSION = "2"  # bump whenever a picture would change, so cached arrays are rebuilt
 COUNTS = {"train": 5400, "validation": 300, "test": 600}
+FAST_COUNTS = {"train": 120, "validation": 60, "test": 60}  # rendered in fast mode (tests, quick looks)
 
 SPLIT = {
     "seed": SEED,
@@ -114,9 +116,11 @@ def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
     return grid
 
 
-def load(size: int = 96, counts: dict[str, int] = COUNTS) -> Split:
-    """Every picture of each part rendered at 300x300 and read at size x size as the server reads a camera
-    frame: (N, 3, size, size) float32 in 0..1, cached (uint8) under the asset cache by version, size and counts."""
+def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: int = COUNTS["train"]) -> Split:
+    """Every picture of each part (counts: COUNTS with train_renders, or FAST_COUNTS in fast mode) rendered at
+    300x300 and read at size x size as the server reads a camera frame: (N, 3, size, size) float32 in 0..1,
+    cached (uint8) under the asset cache by version, size and counts."""
+    counts = counts or (FAST_COUNTS if fast_mode() else {**COUNTS, "train": train_renders})
     path = assets.cache_dir() / "hands" / f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
     if not path.exists():
         arrays = {}

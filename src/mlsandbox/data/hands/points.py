@@ -18,11 +18,10 @@ from tqdm import tqdm
 
 from mlsandbox import assets
 from mlsandbox.data import Split
-from mlsandbox.data.hands import COUNTS, VERSION, pose_points, render
+from mlsandbox.data.hands import COUNTS, FAST_COUNTS, VERSION, pose_points, render
 from mlsandbox.data.hands.scenes import PARTS, SEED
 from mlsandbox.kinds import fast_mode
 
-FAST_COUNTS = {"train": 120, "validation": 60, "test": 60}  # renders read in fast mode (tests, quick looks)
 JITTER = 0.04  # of the palm's length: a landmark model's scatter about the true joint
 
 
