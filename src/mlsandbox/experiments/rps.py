@@ -68,7 +68,7 @@ EXPERIMENTS = (
         load_data=functools.partial(hands.load, SIZE),
         build_net=build_mobilenet,
         frozen_lower=True,
-        teachable=True,  # a head on its features read taught hands best (rps_landmarks.ipynb)
+        teachable=True,  # its features teach as well as the CNN's, far better than the landmarks (the notebooks)
         input_size=(SIZE, SIZE),
         recipe=ImageRecipe(epochs=12, batch_size=32, learning_rate=1e-3, weight_decay=0.01, warmup=0.15, flip=True,
                            colour=0.25, rotate_degrees=30, shift=0.1, scale=(0.85, 1.15), label_smoothing=0.05),

@@ -26,7 +26,7 @@ class HandClassifier(ImageClassifier):
     prepare_ink: Callable | None = None
     input_size: tuple[int, int] = (160, 160)
     frozen_lower: bool = False  # the network's lower blocks are frozen: training computes them once per picture
-    teachable: bool = False  # has the teach routes: a head fitted on its features (the family's best for it)
+    teachable: bool = False  # has the teach routes: a head fitted on its features (one network of a family)
 
     def prepare(self, data: bytes) -> np.ndarray:
         return imaging.square_photo(imaging.to_rgb(imaging.decode(data)), self.input_size[0])

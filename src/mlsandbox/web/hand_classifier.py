@@ -94,8 +94,8 @@ def teachable_or_404(experiment_id: str) -> HandClassifier:
     experiment = experiment_or_404(experiment_id, HandClassifier)
     if not experiment.teachable:
         others = [e.id for e in experiments.family(experiment) if isinstance(e, HandClassifier) and e.teachable]
-        raise HTTPException(404, f"{experiment.id} is not taught: teach mode fits a head on the features that "
-                            f"measured best for it{', those of ' + ' or '.join(others) if others else ''}. "
+        raise HTTPException(404, f"{experiment.id} is not taught: teach mode fits its head on "
+                            f"{' or '.join(others) or 'another model'}'s features. "
                             f"Teach {' or '.join(others) or 'another model'} instead.")
     return experiment
 
