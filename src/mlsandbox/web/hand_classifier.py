@@ -93,10 +93,10 @@ def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.
 def teachable_or_404(experiment_id: str) -> HandClassifier:
     experiment = experiment_or_404(experiment_id, HandClassifier)
     if not experiment.teachable:
-        others = [e.id for e in experiments.family(experiment) if isinstance(e, HandClassifier) and e.teachable]
-        raise HTTPException(404, f"{experiment.id} is not taught: teach mode fits its head on "
-                            f"{' or '.join(others) or 'another model'}'s features. "
-                            f"Teach {' or '.join(others) or 'another model'} instead.")
+        others = " or ".join(e.id for e in experiments.family(experiment)
+                             if isinstance(e, HandClassifier) and e.teachable) or "another model"
+        raise HTTPException(404, f"{experiment.id} is not taught: teach mode fits its head on {others}'s features. "
+                            f"Teach {others} instead.")
     return experiment
 
 

@@ -5,6 +5,7 @@
 //   camera.onState((state) => ...);  // "off", "starting", "on" or "error", also in element's data-state
 //   const blob = await camera.snapshot();  // what the camera sees as a JPEG, at most 640 px long; null when off
 //   camera.stage;  // the element around the video, for drawing over it
+//   const place = fitOverlay(canvas, camera, [width, height]);  // a snapshot's pixels -> the canvas's, over the video
 //
 // The selfie view is mirrored like a mirror (camera.mirrored); snapshots are not, so a model sees the
 // real scene.
@@ -36,6 +37,22 @@ function advice(error) {
     default:
       return `The camera could not start (${error.message || error.name}). Press Start camera to try again.`;
   }
+}
+
+// Sizes a canvas that covers the camera's stage to its device pixels, and returns where a point of a snapshot
+// (width x height pixels) falls on it, as the person sees the video (object-fit: contain, mirrored for a selfie
+// camera); null while the video has no size.
+export function fitOverlay(canvas, camera, [frameWidth, frameHeight]) {
+  const ratio = devicePixelRatio;
+  const [width, height] = [canvas.clientWidth, canvas.clientHeight];
+  Object.assign(canvas, { width: Math.round(width * ratio), height: Math.round(height * ratio) });
+  const { videoWidth, videoHeight } = camera.video;
+  if (!videoWidth || !width) return null;
+  const fit = Math.min(width / videoWidth, height / videoHeight);
+  const [left, top] = [(width - videoWidth * fit) / 2, (height - videoHeight * fit) / 2];
+  const [sx, sy] = [(videoWidth * fit) / frameWidth, (videoHeight * fit) / frameHeight];
+  const flip = (x) => (camera.mirrored ? width - x : x);
+  return ([x, y]) => [flip(left + x * sx) * ratio, (top + y * sy) * ratio];
 }
 
 export function createCamera(root, { facing = "environment" } = {}) {

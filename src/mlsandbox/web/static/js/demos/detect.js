@@ -4,7 +4,7 @@
 // "busy", "answered" or "error".
 import { postImage } from "../api.js";
 import { colourOf, drawBoxes } from "../components/boxes.js";
-import { createCamera } from "../components/camera.js";
+import { createCamera, fitOverlay } from "../components/camera.js";
 import { openFrameSocket } from "../components/frame-socket.js";
 import { drawPhoto, shrink, uprightBitmap } from "../components/photo-canvas.js";
 import { createPhotoInput } from "../components/photo-input.js";
@@ -102,18 +102,10 @@ export function mount(root, { experiment }) {
 
   // Boxes in the frame's pixels onto the overlay, which covers the video's box (video object-fit: contain).
   function drawLive(answer) {
-    const ratio = devicePixelRatio;
-    const [width, height] = [overlay.clientWidth, overlay.clientHeight];
-    overlay.width = Math.round(width * ratio);
-    overlay.height = Math.round(height * ratio);
-    const { videoWidth, videoHeight } = camera.video;
-    const fit = Math.min(width / videoWidth, height / videoHeight);
-    const [left, top] = [(width - videoWidth * fit) / 2, (height - videoHeight * fit) / 2];
-    const [sx, sy] = [(videoWidth * fit) / answer.width, (videoHeight * fit) / answer.height];
-    const flip = (x) => (camera.mirrored ? width - x : x);
-    drawBoxes(overlay.getContext("2d"), answer.detections, ([x1, y1, x2, y2]) =>
-      [flip(left + x1 * sx) * ratio, (top + y1 * sy) * ratio, flip(left + x2 * sx) * ratio, (top + y2 * sy) * ratio],
-    { scale: ratio });
+    const place = fitOverlay(overlay, camera, [answer.width, answer.height]);
+    if (!place) return;
+    drawBoxes(overlay.getContext("2d"), answer.detections, ([x1, y1, x2, y2]) => [...place([x1, y1]), ...place([x2, y2])],
+      { scale: devicePixelRatio });
   }
 
   function onAnswer(what, answer) {

@@ -9,7 +9,7 @@
 // "capturing", "ready" (every pose has frames enough), "teaching", "taught" or "error". The camera stage
 // has data-started: performance.now() when the camera last came on.
 import { postImage, postJSON } from "../api.js";
-import { createCamera } from "../components/camera.js";
+import { createCamera, fitOverlay } from "../components/camera.js";
 import { drawSkeleton } from "../components/skeleton.js";
 import { MOVES, computerMove, outcome, predictNext, predictability, reason } from "../components/rps-strategy.js";
 import { appendTo, count, h, percent } from "../dom.js";
@@ -72,18 +72,9 @@ export function mount(root, { experiment, members }) {
   }
   // The hand's points, in the snapshot's pixels, onto the overlay over the video (object-fit: contain).
   function placeSkeleton() {
-    const ratio = devicePixelRatio;
-    const [width, height] = [skeleton.clientWidth, skeleton.clientHeight];
-    Object.assign(skeleton, { width: Math.round(width * ratio), height: Math.round(height * ratio) });
     skeleton.dataset.points = shown ? String(shown.points.length) : "0";
-    const { videoWidth: vw, videoHeight: vh } = camera.video;
-    if (!shown || !vw || !width) return;
-    const fit = Math.min(width / vw, height / vh);
-    const [left, top] = [(width - vw * fit) / 2, (height - vh * fit) / 2];
-    const [sx, sy] = [(vw * fit) / shown.size[0], (vh * fit) / shown.size[1]];
-    const flip = (x) => (camera.mirrored ? width - x : x);
-    drawSkeleton(skeleton.getContext("2d"), shown.points, shown.bones,
-      ([x, y]) => [flip(left + x * sx) * ratio, (top + y * sy) * ratio], { scale: ratio });
+    const place = fitOverlay(skeleton, camera, shown?.size ?? [1, 1]); // also clears it
+    if (shown && place) drawSkeleton(skeleton.getContext("2d"), shown.points, shown.bones, place, { scale: devicePixelRatio });
   }
 
   function showSkeleton(hand, bones) {
@@ -91,8 +82,9 @@ export function mount(root, { experiment, members }) {
     placeSkeleton();
   }
 
-  new ResizeObserver(() => { placeSquare(); placeSkeleton(); }).observe(camera.video);
-  camera.video.addEventListener("resize", () => { placeSquare(); placeSkeleton(); });
+  const placeOverlays = () => { placeSquare(); placeSkeleton(); };
+  new ResizeObserver(placeOverlays).observe(camera.video);
+  camera.video.addEventListener("resize", placeOverlays);
 
   // --- choosing the model and the computer's strategy ---
   const modelSelect = h("select", { id: "game-model", "data-testid": "game-model" },
@@ -142,7 +134,7 @@ export function mount(root, { experiment, members }) {
     strategyNote);
 
   // --- teaching it the person's hand ---
-  const teach = createTeach({ camera, limits, base: () => teachable(), onTaught, onForget });
+  const teach = createTeach({ camera, limits, base: teachable, onTaught, onForget });
 
   const demo = h("div", { class: "game-demo", "data-testid": "game-demo", "data-state": "idle" },
     cameraPanel, playPanel, teach.element);
@@ -158,8 +150,8 @@ export function mount(root, { experiment, members }) {
     return trained.find((m) => m.id === modelSelect.value) ?? null;
   }
 
-  // The network teach mode fits a head on: the chosen one if it can be taught (a landmark reader cannot: its
-  // landmarks measured worse than MobileNetV2's features), else the family's first served one that can.
+  // The network teach mode fits a head on: the chosen one if it can be taught, else the family's first served
+  // one that can (details.teach: the server says which).
   function teachable() {
     const chosen = chosenNetwork();
     return chosen?.details?.teach ? chosen : teachables.find((m) => m.trained) ?? null;
