@@ -408,7 +408,8 @@ def test_the_page_learns_a_hand_from_the_camera_and_reads_it_back(segment_camera
             assert state == "answered", predicted[-1]["answer"]
             expect(page.get_by_test_id("game-you")).to_have_attribute("data-move", pose)
 
-        page.get_by_test_id("teach-forget").click()
+        with page.expect_response(lambda r: r.request.method == "DELETE") as forgotten:
+            page.get_by_test_id("teach-forget").click()
         expect(page.get_by_test_id("game-model")).to_have_value(GAME)
         expect(page.get_by_test_id("game-model").locator("option")).to_have_count(len(FAMILY))
         expect(download).to_be_hidden()
@@ -416,6 +417,8 @@ def test_the_page_learns_a_hand_from_the_camera_and_reads_it_back(segment_camera
         for pose in POSES:
             expect(page.get_by_test_id(f"teach-count-{pose}")).to_have_attribute("data-count", "0")
         expect(page.get_by_test_id("teach-show-rock")).to_be_focused()
+        assert forgotten.value.status == 204 and forgotten.value.url.endswith(f"/taught/{token}")
+        assert page.request.get(f"{live_server}/api/experiments/{GAME}/taught/{token}").status == 404
 
 
 # --- errors ------------------------------------------------------------------------------------------------

@@ -100,6 +100,10 @@ def test_a_taught_model_reads_back_the_hands_it_was_taught(api, renders, experim
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     assert exported.json()["labels"] == list(hands.LABELS) and len(exported.json()["weights"][0]) == 3
     assert api.post(f"/api/experiments/digits_cnn/taught/{token}/predict", content=data).status_code == 404
+    assert api.delete(f"/api/experiments/rps_cnn/taught/{token}").status_code == 404  # not its model
+    assert api.delete(f"/api/experiments/{experiment_id}/taught/{token}").status_code == 204
+    refused(api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", content=data), 404, "Teach it again")
+    refused(api.delete(f"/api/experiments/{experiment_id}/taught/{token}"), 404, "Teach it again")
 
 
 def refused(response, status: int, *words: str) -> None:

@@ -2,7 +2,8 @@
 person's own hand from a few frames of each pose, then play with what it learned.
 
 A taught model is a small head over the network's features. It lives in this server's memory only: the
-newest MAX_TAUGHT for at most TAUGHT_SECONDS each, never on disk unless the person downloads it."""
+newest MAX_TAUGHT for at most TAUGHT_SECONDS each, or until the person forgets it, never on disk unless the
+person downloads it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, runtime
@@ -160,3 +161,11 @@ def export_taught(experiment_id: str, model: str) -> JSONResponse:
     return JSONResponse({"experiment": experiment.id, "network_sha256": runtime.served(experiment).sha256,
                          **head.exported()},
                         headers={"Content-Disposition": f'attachment; filename="{experiment.id}-taught.json"'})
+
+
+@router.delete("/api/experiments/{experiment_id}/taught/{model}", status_code=204, responses=problems(404))
+def forget_taught(experiment_id: str, model: str) -> Response:
+    """Forget a taught model now, rather than when it expires."""
+    taught_or_404(teachable_or_404(experiment_id), model)
+    del TAUGHT[model]
+    return Response(status_code=204)

@@ -15,7 +15,7 @@ async function send(url, options) {
     throw new ApiError("The server cannot be reached. Is `mlsandbox serve` still running?", 0);
   }
   if (!response.ok) throw new ApiError(await errorMessage(response), response.status);
-  return response.json();
+  return response.status === 204 ? null : response.json();
 }
 
 // The server's message for a failed response: its detail, or each invalid field with what is wrong with it.
@@ -37,3 +37,5 @@ export const postImage = (url, blob) =>
 
 export const postJSON = (url, body) =>
   send(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+export const remove = (url) => send(url, { method: "DELETE" });

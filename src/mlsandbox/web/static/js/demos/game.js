@@ -8,7 +8,7 @@
 // (the model was not sure enough to score) or "error"; of the teach panel ([data-testid=teach]): "empty",
 // "capturing", "ready" (every pose has frames enough), "teaching", "taught" or "error". The camera stage
 // has data-started: performance.now() when the camera last came on.
-import { postImage, postJSON } from "../api.js";
+import { postImage, postJSON, remove } from "../api.js";
 import { createCamera, fitOverlay } from "../components/camera.js";
 import { drawSkeleton } from "../components/skeleton.js";
 import { MOVES, computerMove, outcome, predictNext, predictability, reason } from "../components/rps-strategy.js";
@@ -348,7 +348,7 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     problem, status,
     h("p", { class: "game-note muted teach-privacy", "data-testid": "teach-privacy" }, "Your frames go to the server " +
       "only when you press Teach. The taught model lives in the server's memory for this page's session only (an " +
-      "hour at most) and is never saved anywhere unless you download it."));
+      "hour at most, or until you press Forget) and is never saved anywhere unless you download it."));
 
   function setState(state, message = "") {
     element.dataset.state = state;
@@ -422,6 +422,7 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     try {
       const answer = await postJSON(`${api(net.id)}/teach`, body);
       const learned = Object.values(answer.frames).reduce((sum, n) => sum + n, 0);
+      dropOnServer(taught); // the model taught before this one
       taught = { token: answer.model, base: net, expires: answer.expires_in_seconds };
       download.href = `${api(net.id)}/taught/${encodeURIComponent(answer.model)}`;
       status.textContent = `Learned from ${count(learned)} frames in ${count(Math.round(answer.milliseconds))} ms ` +
@@ -438,14 +439,20 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     refresh();
   }
 
+  // The server forgets a taught model on request; one it has already dropped needs nothing more.
+  const dropOnServer = (t) => t && remove(`${api(t.base.id)}/taught/${encodeURIComponent(t.token)}`).catch(() => {});
+
   function forget({ keepFrames = false } = {}) {
-    const was = taught?.base;
+    const was = taught;
     taught = null;
-    if (!keepFrames) MOVES.forEach((pose) => (frames[pose] = []));
+    if (!keepFrames) {
+      MOVES.forEach((pose) => (frames[pose] = []));
+      dropOnServer(was);
+    }
     setState("empty");
     status.textContent = keepFrames ? "The taught model is gone: press Teach to teach it again."
-      : "Forgotten: the frames and the taught model are gone from this page.";
-    onForget(was);
+      : "Forgotten: the frames are gone from this page and the taught model from the server.";
+    onForget(was?.base);
   }
 
   goButton.addEventListener("click", () => !blocked(goButton) && go());
