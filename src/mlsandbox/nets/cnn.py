@@ -11,11 +11,13 @@ def conv_block(inputs: int, outputs: int, kernel: int) -> list[nn.Module]:
 
 
 class CNN(nn.Module):
-    """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling."""
+    """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling; with global_max,
+    the last stage ends in the largest value of each feature anywhere in the picture instead, so what is
+    found counts wherever it is."""
 
     def __init__(self, classes: int, stages: tuple[tuple[tuple[int, int], ...], ...], size: int = 28,
                  hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0, mirror: bool = False,
-                 inputs: int = 1):
+                 inputs: int = 1, global_max: bool = False):
         super().__init__()
         self.mirror = mirror
         self.register_buffer("mean", torch.tensor(mean))
@@ -28,6 +30,8 @@ class CNN(nn.Module):
                 channels = outputs
             layers.append(nn.MaxPool2d(2))
             size //= 2
+        if global_max:
+            layers[-1], size = nn.AdaptiveMaxPool2d(1), 1
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * size * size, hidden), nn.BatchNorm1d(hidden),

@@ -3,11 +3,12 @@
 Each picture is drawn from a generator seeded by (SEED, part, index) alone, so any one can be re-rendered
 on its own: a kinematic hand (skeleton.py, MediaPipe's 21 landmarks) in the pose of its label with
 jittered finger bends, turned to a random view, drawn as shaded 3D shapes (draw.py) in one of ten skin
-tones, bare-armed or sleeved, over a solid colour, gradient, texture or photo crop (backgrounds.py), then
-lit, blurred and noised. The label cycles rock, paper, scissors, so every part is balanced.
+tones, bare-armed or sleeved, over a solid colour, gradient, texture or photo crop (backgrounds.py, a share
+of them in skin-like colours), then lit, blurred and noised. The label cycles rock, paper, scissors, so every
+part is balanced.
 
 The test part holds skin tones, backgrounds and viewing angles that training never has (scene.py,
-HELD_OUT), and validation one tone and one photo of its own, so held-out figures measure generalisation.
+HELD_OUT), and validation one tone and two photos of its own, so held-out figures measure generalisation.
 Split's arrays here are model inputs: each picture rendered at 300x300, then read as a camera frame is
 (imaging.square_photo), (N, 3, size, size) RGB float32 in 0..1.
 """
@@ -27,7 +28,7 @@ from mlsandbox.data.hands.scenes import HELD_OUT, PARTS, SEED, TRAIN, scene
 from mlsandbox.kinds import fast_mode
 
 LABELS = skeleton.LABELS
-VERSION = "2"  # bump whenever a picture would change, so cached arrays are rebuilt
+VERSION = "3"  # bump whenever a picture would change, so cached arrays are rebuilt
 COUNTS = {"train": 5400, "validation": 300, "test": 600}
 FAST_COUNTS = {"train": 120, "validation": 60, "test": 60}  # rendered in fast mode (tests, quick looks)
 
@@ -51,7 +52,7 @@ DESCRIPTION = (
     f"of 10 (1 lightest), backgrounds {', '.join(TRAIN['textures'])} and photo crops of "
     f"{', '.join(TRAIN['photos'])}, |roll| up to {scenes.ROLL:g} degrees, yaw all round except "
     f"|yaw| {scenes.YAW_BAND[0]:g}-{scenes.YAW_BAND[1]:g}. Validation adds tone "
-    f"{', '.join(str(t + 1) for t in HELD_OUT['validation']['tones'])} and photo "
+    f"{', '.join(str(t + 1) for t in HELD_OUT['validation']['tones'])} and photos "
     f"{', '.join(HELD_OUT['validation']['photos'])}; test adds tones "
     f"{', '.join(str(t + 1) for t in HELD_OUT['test']['tones'])}, the {', '.join(HELD_OUT['test']['textures'])} "
     f"texture, photo {', '.join(HELD_OUT['test']['photos'])}, |yaw| {scenes.YAW_BAND[0]:g}-{scenes.YAW_BAND[1]:g} "

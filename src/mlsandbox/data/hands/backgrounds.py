@@ -1,5 +1,7 @@
-"""Backgrounds: solid colours, gradients, procedural textures and crops of the test photos, each painted
-from a seed at any size as float32 (size, size, 3) in 0..1."""
+"""Backgrounds: solid colours, gradients, procedural textures and crops of real photos (grey ones given two
+random colours), each painted from a seed at any size as float32 (size, size, 3) in 0..1. A share of the
+colours are warm, skin-like ones (wood, leather, plaster), so that a hand is told from what is behind it by
+its shape, not by its colour alone."""
 
 from __future__ import annotations
 
@@ -12,14 +14,22 @@ from PIL import Image
 from mlsandbox.data import photos
 
 
+SKIN_LIKE = 0.3  # share of background colours drawn from warm, skin-like hues
+
+
 @functools.cache
-def _photo(name: str) -> Image.Image:
-    with Image.open(photos.load()[name]) as image:
-        return image.convert("RGB")
+def _photo(name: str) -> tuple[Image.Image, bool]:
+    """The photo in RGB, and whether it is grey."""
+    with Image.open(photos.load(photos.ASSETS + photos.BACKDROPS)[name]) as image:
+        return image.convert("RGB"), image.mode in ("L", "LA", "I;16")
 
 
 def _colour(rng) -> np.ndarray:
-    return np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.7), rng.uniform(0.1, 1.0)), np.float32)
+    if rng.random() < SKIN_LIKE:
+        hsv = rng.uniform(0.0, 0.12), rng.uniform(0.2, 0.75), rng.uniform(0.15, 0.97)
+    else:
+        hsv = rng.random(), rng.uniform(0.0, 0.7), rng.uniform(0.1, 1.0)
+    return np.array(colorsys.hsv_to_rgb(*hsv), np.float32)
 
 
 def _mix(a, b, amount):
@@ -43,13 +53,15 @@ def _along(rng, size):
     return xs * np.cos(angle) + ys * np.sin(angle), -xs * np.sin(angle) + ys * np.cos(angle)
 
 
-def _photo_crop(rng, name, size):
-    photo = _photo(name)
+def _photo_crop(rng, name, size, a, b):
+    photo, grey = _photo(name)
     w, h = photo.size
     side = rng.uniform(0.35, 1.0) * min(w, h)
     x, y = rng.uniform(0, w - side), rng.uniform(0, h - side)
     crop = photo.resize((size, size), Image.BILINEAR, box=(x, y, x + side, y + side))
     image = np.asarray(crop, np.float32) / 255.0
+    if grey:
+        image = _mix(a, b, image[..., 0])
     if rng.random() < 0.5:
         image = image[:, ::-1]
     return image * rng.normal(1.0, 0.08, 3).astype(np.float32) + rng.normal(0.0, 0.04)
@@ -59,7 +71,7 @@ def paint(family: str, photo: str | None, seed: int, size: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     a, b = _colour(rng), _colour(rng)
     if family == "photo":
-        image = _photo_crop(rng, photo, size)
+        image = _photo_crop(rng, photo, size, a, b)
     elif family == "solid":
         image = _mix(a, b, 0.15 * _smooth_noise(rng, size, cells=(2, 4)))
     elif family == "linear":

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlsandbox.data import photos
 from mlsandbox.data.hands import skeleton
 
 SEED = 0
@@ -16,8 +17,9 @@ PARTS = ("train", "validation", "test")
 TONES = np.array([(247, 226, 212), (238, 207, 184), (229, 187, 156), (214, 165, 128), (196, 144, 104),
                   (170, 118, 80), (141, 94, 63), (112, 73, 49), (84, 56, 40), (58, 40, 32)]) / 255.0
 TEXTURES = ("solid", "linear", "radial", "noise", "stripes", "checks", "wood")
-PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg", "horse.png")
-PHOTO_SHARE = 0.35  # of the backgrounds a part draws from its usual families
+PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg", "horse.png",
+          *photos.BACKDROP_SHA256)
+PHOTO_SHARE = 0.5  # of the backgrounds a part draws from its usual families
 PITCH = (-25.0, 60.0)
 ROLL = 80.0  # training's |roll| stays within this
 YAW_BAND = (40.0, 70.0)  # |yaw| in here: test only
@@ -26,7 +28,7 @@ SHIFTED = 0.5  # chance that a part which holds something back draws from it, fo
 SCALE = (0.18, 0.34)  # palm length as a share of the picture's side, whatever the pose
 MARGIN = 0.02  # the whole hand stays this far inside the picture
 HELD_OUT = {
-    "validation": {"tones": (5,), "textures": (), "photos": ("rocket.jpg",)},
+    "validation": {"tones": (5,), "textures": (), "photos": ("rocket.jpg", "brick.png")},
     "test": {"tones": (3, 7), "textures": ("wood",), "photos": ("coffee.png",)},
 }
 
