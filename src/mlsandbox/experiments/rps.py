@@ -16,7 +16,7 @@ from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.hand_landmarks import HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageRecipe
 
-SIZE, CNN_SIZE = 160, 64
+SIZE, CNN_SIZE = 160, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
 BACKGROUNDS = photos.ASSETS + photos.BACKDROPS  # the photos behind the rendered hands
 
