@@ -167,5 +167,5 @@ def export_taught(experiment_id: str, model: str) -> JSONResponse:
 def forget_taught(experiment_id: str, model: str) -> Response:
     """Forget a taught model now, rather than when it expires."""
     taught_or_404(teachable_or_404(experiment_id), model)
-    del TAUGHT[model]
+    TAUGHT.pop(model, None)  # a teach running meanwhile may have dropped it already
     return Response(status_code=204)
