@@ -39,7 +39,7 @@ def _assets(sha256s: dict[str, str]) -> tuple[assets.Asset, ...]:
 
 
 ASSETS = _assets(SHA256)
-BACKDROPS = _assets(BACKDROP_SHA256)
+BEHIND_HANDS = ASSETS + _assets(BACKDROP_SHA256)  # every photo the rendered hands are drawn over
 
 
 def load(which: tuple[assets.Asset, ...] = ASSETS) -> dict[str, Path]:

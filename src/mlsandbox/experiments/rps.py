@@ -18,7 +18,6 @@ from mlsandbox.kinds.image_classifier import ImageRecipe
 
 SIZE, CNN_SIZE = 160, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
-BACKGROUNDS = photos.ASSETS + photos.BACKDROPS  # the photos behind the rendered hands
 
 
 def build_cnn():
@@ -51,7 +50,7 @@ EXPERIMENTS = (
         family="rps",
         demo="game",
         labels=hands.LABELS,
-        assets=BACKGROUNDS,
+        assets=photos.BEHIND_HANDS,
         load_data=functools.partial(hands.load, CNN_SIZE, train_renders=RENDERS),
         build_net=build_cnn,
         input_size=(CNN_SIZE, CNN_SIZE),
@@ -66,7 +65,7 @@ EXPERIMENTS = (
         family="rps",
         demo="game",
         labels=hands.LABELS,
-        assets=BACKGROUNDS,  # the ImageNet weights are read by training only
+        assets=photos.BEHIND_HANDS,  # the ImageNet weights are read by training only
         load_data=functools.partial(hands.load, SIZE, train_renders=RENDERS),
         build_net=build_mobilenet,
         frozen_lower=True,
@@ -83,7 +82,7 @@ EXPERIMENTS = (
         family="rps",
         demo="game",
         labels=hands.LABELS,
-        assets=BACKGROUNDS,  # for training and evaluation
+        assets=photos.BEHIND_HANDS,  # for training and evaluation
         load_data=points.load,
         build_net=build_pose_net,
         recipe=ImageRecipe(epochs=40, batch_size=128, learning_rate=3e-3, weight_decay=1e-3, flip=True,

@@ -18,9 +18,14 @@ SKIN_LIKE = 0.3  # share of background colours drawn from warm, skin-like hues
 
 
 @functools.cache
+def _photo_paths() -> dict:
+    return photos.load(photos.BEHIND_HANDS)  # verified once per process, not once per photo
+
+
+@functools.cache
 def _photo(name: str) -> tuple[Image.Image, bool]:
     """The photo in RGB, and whether it is grey."""
-    with Image.open(photos.load(photos.ASSETS + photos.BACKDROPS)[name]) as image:
+    with Image.open(_photo_paths()[name]) as image:
         return image.convert("RGB"), image.mode in ("L", "LA", "I;16")
 
 

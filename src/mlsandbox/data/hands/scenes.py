@@ -17,8 +17,7 @@ PARTS = ("train", "validation", "test")
 TONES = np.array([(247, 226, 212), (238, 207, 184), (229, 187, 156), (214, 165, 128), (196, 144, 104),
                   (170, 118, 80), (141, 94, 63), (112, 73, 49), (84, 56, 40), (58, 40, 32)]) / 255.0
 TEXTURES = ("solid", "linear", "radial", "noise", "stripes", "checks", "wood")
-PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg", "horse.png",
-          *photos.BACKDROP_SHA256)
+PHOTOS = (*photos.SHA256, *photos.BACKDROP_SHA256)
 PHOTO_SHARE = 0.5  # of the backgrounds a part draws from its usual families
 PITCH = (-25.0, 60.0)
 ROLL = 80.0  # training's |roll| stays within this
