@@ -12,7 +12,6 @@ import time
 
 from mlsandbox import assets, experiments, train
 from mlsandbox.data import hands, imagenet
-from mlsandbox.kinds import hand_classifier_training
 
 name, count, frozen, copies, epochs, scale = sys.argv[1], *map(int, sys.argv[2:6]), float(sys.argv[6])
 experiment = experiments.get("rps_mobilenet_v2")
@@ -25,11 +24,10 @@ def build():
                                tune_scale=scale)
 
 
-hand_classifier_training.FrozenLowerTask.copies = copies
 data = hands.load(experiment.input_size[0], {**hands.COUNTS, "train": count})
 started = time.perf_counter()
 probe = dataclasses.replace(experiment, id=f"probe_{name}", build_net=build)  # its checkpoint apart from the real one
-result = train.fit(probe, data, dataclasses.replace(experiment.recipe, epochs=epochs))
+result = train.fit(probe, data, dataclasses.replace(experiment.recipe, epochs=epochs, copies=copies))
 print(json.dumps({"name": name, "train_renders": count, "frozen": frozen, "copies": copies, "epochs": epochs,
                   "tune_scale": scale, "seconds": round(result.seconds), "best_epoch": result.best_epoch,
                   "val_accuracy": [round(h["val_accuracy"], 3) for h in result.history]}))

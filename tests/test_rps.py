@@ -70,6 +70,22 @@ def test_onnx_runtime_matches_pytorch_on_both_outputs(experiment_id, tmp_path, m
     assert difference < 1e-4  # probabilities and features alike
 
 
+
+def test_the_frozen_blocks_compute_in_onnx_runtime_what_pytorch_computes(tmp_path, monkeypatch):
+    import torch
+
+    from mlsandbox.kinds.hand_classifier_training import FrozenLowerTask
+
+    experiment = experiments.get(HAND)
+    monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))
+    split = hands.load(experiment.input_size[0], {"train": 3, "validation": 3, "test": 6})
+    task = FrozenLowerTask(experiment, split, experiment.recipe)
+    with torch.no_grad():
+        expected = experiment.build_net().eval().lower(task.x_val)
+    actual = task.h_val
+    assert actual.shape == expected.shape
+    assert float((actual - expected).abs().max()) < 1e-4
+
 def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 64)) * 3

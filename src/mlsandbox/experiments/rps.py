@@ -12,11 +12,11 @@ import functools
 from mlsandbox import assets
 from mlsandbox.data import hands, imagenet, photos
 from mlsandbox.data.hands import points
-from mlsandbox.kinds.hand_classifier import HandClassifier
+from mlsandbox.kinds.hand_classifier import HandClassifier, HandRecipe
 from mlsandbox.kinds.hand_landmarks import HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageRecipe
 
-SIZE, CNN_SIZE = 160, 96
+SIZE, CNN_SIZE = 224, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
 
 
@@ -71,8 +71,8 @@ EXPERIMENTS = (
         frozen_lower=True,
         teachable=True,  # its features teach better than the CNN's or the landmarks' (the notebooks)
         input_size=(SIZE, SIZE),
-        recipe=ImageRecipe(epochs=12, batch_size=32, learning_rate=1e-3, weight_decay=0.01, warmup=0.15, flip=True,
-                           colour=0.25, rotate_degrees=30, shift=0.1, scale=(0.85, 1.15), label_smoothing=0.05),
+        recipe=HandRecipe(epochs=12, batch_size=32, learning_rate=1e-3, weight_decay=0.01, warmup=0.15, flip=True,
+                          colour=0.25, rotate_degrees=30, shift=0.1, scale=(0.85, 1.15), label_smoothing=0.05, copies=4),
     ),
     HandLandmarks(
         id="rps_landmarks",

@@ -12,10 +12,15 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from mlsandbox import imaging
-from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
 from mlsandbox.runtime import Classifier
 
 TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 200_000}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandRecipe(ImageRecipe):
+    copies: int = 8  # frozen lower blocks: augmented versions of each training picture their output is computed for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +54,13 @@ class HandClassifier(ImageClassifier):
 class HandModel(Classifier):
     """(N, 3, S, S) pictures -> probabilities; and the features its last layer reads, for teaching."""
 
+    chunk = 8  # pictures per run: ONNX Runtime plans memory for each new batch size, taking seconds for 60 at once
+
     def features(self, pictures: list[np.ndarray]) -> np.ndarray:
         """(N, features) of prepared pictures: what a taught head reads."""
-        return self.session.run(["features"], {self.input_name: np.stack(pictures).astype(np.float32)})[0]
+        batch = np.stack(pictures).astype(np.float32)
+        return np.concatenate([self.session.run(["features"], {self.input_name: batch[i : i + self.chunk]})[0]
+                               for i in range(0, len(batch), self.chunk)])
 
 
 @dataclass

@@ -5,6 +5,7 @@ features under them (for teaching a person's own hand)."""
 from __future__ import annotations
 
 import functools
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from tqdm import tqdm
 
 from mlsandbox.export import write_onnx
 from mlsandbox.kinds.image_classifier_training import ImageTask
+from mlsandbox.runtime import open_session_at
 from mlsandbox.train import LAYOUT, as_tensor, augment, device
 
 
@@ -29,6 +31,17 @@ class Served(torch.nn.Module):
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.net.embed(images)
         return torch.softmax(self.net.head(features), dim=1), features
+
+
+class Lower(torch.nn.Module):
+    """A network's frozen lower blocks alone."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net.lower(images)
 
 
 class HandTask(ImageTask):
@@ -48,12 +61,11 @@ class HandTask(ImageTask):
 
 class FrozenLowerTask(HandTask):
     """For a network with frozen lower blocks (lower(x), then upper(h) -> logits): their output is computed
-    once for `copies` augmented versions of each training picture and for the validation pictures, and each
+    once for `recipe.copies` augmented versions of each training picture and for the validation pictures, and each
     epoch trains the upper blocks and the head on one of the copies. The same training as running the whole
     network on freshly augmented pictures, with `copies` augmentations per picture instead of one per epoch,
-    at a fraction of the cost."""
-
-    copies = 8  # augmented versions of each training picture, each computed the first epoch it is used
+    at a fraction of the cost. The frozen blocks run in ONNX Runtime, which computes them several times faster
+    on a CPU than PyTorch does."""
 
     def __init__(self, experiment, split, recipe):
         super().__init__(experiment, split, recipe)
@@ -61,8 +73,14 @@ class FrozenLowerTask(HandTask):
         self.epochs_drawn = 0
 
     @functools.cached_property
-    def lower(self) -> torch.nn.Module:
-        return self.experiment.build_net().to(device()).eval()  # the frozen blocks are the same in every build
+    def lower(self) -> ort.InferenceSession:
+        net = self.experiment.build_net()  # the frozen blocks are the same in every build
+        batch = torch.export.Dim("batch", min=1, max=4096)
+        with tempfile.TemporaryDirectory() as scratch:  # the session holds the graph; the file can go
+            path = Path(scratch) / "lower.onnx"
+            write_onnx(Lower(net), (torch.zeros(2, 3, *self.experiment.input_size),), path, ["image"], ["lower"],
+                       ({0: batch},))
+            return open_session_at(path, threads=torch.get_num_threads())
 
     @functools.cached_property
     def augmenting(self) -> torch.Generator:
@@ -73,7 +91,7 @@ class FrozenLowerTask(HandTask):
         parts = []
         for i in tqdm(range(0, len(x), batch_size), leave=False, desc="frozen blocks"):
             batch = augment(x[i : i + batch_size], self.recipe, self.augmenting) if augmented else x[i : i + batch_size]
-            parts.append(self.lower.lower(batch.to(device(), memory_format=LAYOUT)).cpu())
+            parts.append(torch.from_numpy(self.lower.run(None, {"image": np.ascontiguousarray(batch.numpy())})[0]))
         return torch.cat(parts)
 
     @functools.cached_property
@@ -81,14 +99,14 @@ class FrozenLowerTask(HandTask):
         return self.lower_of(self.x_val, augmented=False)
 
     def batches(self, generator: torch.Generator):
-        if len(self.h_train) < self.copies:
+        if len(self.h_train) < self.recipe.copies:  # each copy is computed the first epoch it is used
             self.h_train.append(self.lower_of(self.x_train, augmented=True))
-        h, y = self.h_train[self.epochs_drawn % self.copies], self.y_train
+        h, y = self.h_train[self.epochs_drawn % self.recipe.copies], self.y_train
         self.epochs_drawn += 1
         order = torch.randperm(len(y), generator=generator)
         for i in range(self.steps_per_epoch):
             index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
-            yield h[index].to(device()), y[index].to(device())
+            yield h[index].to(device(), memory_format=LAYOUT), y[index].to(device())
 
     def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
         h, y = batch
@@ -98,6 +116,6 @@ class FrozenLowerTask(HandTask):
 
     @torch.no_grad()
     def validate(self, model: torch.nn.Module) -> tuple[float, float]:
-        logits = model.eval().upper(self.h_val.to(device()))
+        logits = model.eval().upper(self.h_val.to(device(), memory_format=LAYOUT))
         y = self.y_val.to(device())
         return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
