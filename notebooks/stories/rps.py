@@ -92,7 +92,7 @@ MOBILENET = dict(
           network, at more cost and more risk of forgetting ImageNet.
         * **Smaller pictures**: `SIZE` in `mlsandbox/experiments/rps.py`. At 160×160 every step costs half
           as much, and the model answers faster, for about two points less on validation (the table above).
-        * **Fewer augmented copies**: `copies` in its recipe. Each copy is one more pass of the frozen blocks
+        * **More or fewer augmented copies**: `copies` in its recipe. Each copy is one more pass of the frozen blocks
           over every training picture.
         * **Play in the demo** (`mlsandbox serve`) and teach it your own hand: the head teach mode fits
           reads these same 1,280 features.
