@@ -45,12 +45,15 @@ class Lower(torch.nn.Module):
 
 
 class HandTask(ImageTask):
+    def write_graph(self, module: torch.nn.Module, path: Path, outputs: list[str]) -> None:
+        """module, called on (N, 3, S, S) pictures named "image" for any N, as an ONNX graph at path."""
+        batch = torch.export.Dim("batch", min=1, max=4096)
+        write_onnx(module, (torch.zeros(2, 3, *self.experiment.input_size),), path, ["image"], outputs, ({0: batch},))
+
     def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
         """Input "image" (N, 3, S, S) in 0..1; outputs "probabilities" (N, classes) and "features"."""
         served = Served(model.eval().cpu())
-        batch = torch.export.Dim("batch", min=1, max=4096)
-        write_onnx(served, (torch.zeros(2, 3, *self.experiment.input_size),), path, ["image"],
-                   ["probabilities", "features"], ({0: batch},))
+        self.write_graph(served, path, ["probabilities", "features"])
         images = self.split.x_test[:64]
         with torch.no_grad():
             expected = [t.numpy() for t in served(as_tensor(images))]
@@ -75,11 +78,9 @@ class FrozenLowerTask(HandTask):
     @functools.cached_property
     def lower(self) -> ort.InferenceSession:
         net = self.experiment.build_net()  # the frozen blocks are the same in every build
-        batch = torch.export.Dim("batch", min=1, max=4096)
         with tempfile.TemporaryDirectory() as scratch:  # the session holds the graph; the file can go
             path = Path(scratch) / "lower.onnx"
-            write_onnx(Lower(net), (torch.zeros(2, 3, *self.experiment.input_size),), path, ["image"], ["lower"],
-                       ({0: batch},))
+            self.write_graph(Lower(net), path, ["lower"])
             return open_session_at(path, threads=torch.get_num_threads())
 
     @functools.cached_property
