@@ -271,9 +271,15 @@ class HandFinder:
             self.sessions[name] = open_session_at(path, threads, fix)
 
     def find(self, frame: Image.Image) -> Hand | None:
-        """The hand in an RGB frame, or None when none is seen. Each palm the detector proposes is cut out for
+        """The hand in an RGB frame, or None when none is seen: the likeliest hand, if its palm score times
+        presence reaches HAND_THRESHOLD."""
+        hand = self.likeliest(frame)
+        return hand if hand.score >= HAND_THRESHOLD else None
+
+    def likeliest(self, frame: Image.Image) -> Hand:
+        """The likeliest hand in an RGB frame, however unlikely. Each palm the detector proposes is cut out for
         the landmark model; the likeliest (palm score times presence) is cut again around the points placed
-        on it, for a closer look. It is the hand if its palm score times presence reaches HAND_THRESHOLD."""
+        on it, for a closer look."""
         square, scale, offset = letterboxed(frame, PALM_SIZE)
         raw = self.sessions["palm_detector"].run(None, {"image": (square / 127.5 - 1.0)[None]})[0][0]
         looks = []
@@ -281,8 +287,7 @@ class HandFinder:
             points, presence = self.landmarks(frame, *palm_cut(palm))
             looks.append((palm.score * presence, palm.score, points))
         _, palm_score, points = max(looks, key=lambda look: look[0])
-        hand = Hand(*self.landmarks(frame, *points_cut(points)), palm_score)
-        return hand if hand.score >= HAND_THRESHOLD else None
+        return Hand(*self.landmarks(frame, *points_cut(points)), palm_score)
 
     def landmarks(self, frame: Image.Image, centre: np.ndarray, right: np.ndarray, down: np.ndarray):
         """The landmark model on one cut of the frame: (21, 3) points in frame pixels, and its presence score

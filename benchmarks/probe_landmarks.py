@@ -1,0 +1,51 @@
+"""How the landmark reader's HAND_THRESHOLD trades hands seen for hands imagined, on validation only:
+
+    .venv/bin/python benchmarks/probe_landmarks.py [RENDERS]
+
+For the first RENDERS validation renders (default 300) and for hand-free frames (the backgrounds of the
+first 150 validation renders alone, and the 16 photos behind the hands with four random crops of each), the
+likeliest hand's score (palm score times presence) is read once; then for each threshold: the share of
+renders where a hand is seen, the committed pose network's accuracy on those, its accuracy on every render
+(no hand counts as wrong, as in `mlsandbox evaluate`), and the share of hand-free frames where a hand is
+imagined. Prints one JSON line per threshold."""
+
+import json
+import sys
+
+import numpy as np
+from PIL import Image
+
+from mlsandbox import assets, experiments
+from mlsandbox.data import hands, photos
+from mlsandbox.kinds.hand_landmarks import PoseModel, HandFinder, hand_features, networks_dir
+
+THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2)
+count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+finder = HandFinder(networks_dir())
+
+scores, features, labels = [], [], []
+for i in range(count):
+    picture, label, _ = hands.render(i, "validation")
+    hand = finder.likeliest(Image.fromarray(picture))
+    scores.append(hand.score), features.append(hand_features(hand.points)), labels.append(label)
+right = PoseModel(experiments.get("rps_landmarks")).probabilities(np.stack(features)).argmax(1) == np.array(labels)
+scores = np.array(scores)
+
+free = [Image.fromarray(hands.without_hand(i, "validation")) for i in range(150)]
+rng = np.random.default_rng(0)
+for path in photos.load(photos.BEHIND_HANDS).values():
+    with Image.open(path) as opened:
+        photo = opened.convert("RGB")
+    free.append(photo)
+    for _ in range(4):
+        side = int(min(photo.size) * rng.uniform(0.3, 0.8))
+        x, y = (int(rng.integers(0, extent - side + 1)) for extent in photo.size)
+        free.append(photo.crop((x, y, x + side, y + side)))
+imagined = np.array([finder.likeliest(frame).score for frame in free])
+
+for threshold in THRESHOLDS:
+    seen = scores >= threshold
+    print(json.dumps({"threshold": threshold, "renders": count, "hands_seen": round(float(seen.mean()), 4),
+                      "accuracy_where_seen": round(float(right[seen].mean()), 4) if seen.any() else None,
+                      "accuracy": round(float((right & seen).mean()), 4), "hand_free_frames": len(imagined),
+                      "hands_imagined": round(float((imagined >= threshold).mean()), 4)}))
