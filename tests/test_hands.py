@@ -110,3 +110,28 @@ def test_gallery_and_load_at_a_small_size(tmp_path, monkeypatch):
     again = hands.load(24, {"train": 6, "validation": 3, "test": 3})
     np.testing.assert_array_equal(split.x_test, again.x_test)
     assert len(list((tmp_path / "hands").glob("*.npz"))) == 1
+
+
+def test_the_hands_coverage_is_where_it_was_drawn_and_backdrops_are_of_training_kinds(tmp_path, monkeypatch):
+    picture, label, points, coverage = hands.layered(4, "train", 96)
+    assert picture.tobytes() == hands.render(4, "train", 96)[0].tobytes() and label == 1
+    assert coverage.dtype == np.uint8 and coverage.shape == (96, 96)
+    for x, y in points.astype(int):
+        assert coverage[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].max() > 127
+    assert 0.5 < (coverage == 0).mean() < 0.98  # a hand, on a picture that is mostly background
+
+    held = {value for part in hands.HELD_OUT.values() for kind in ("textures", "photos") for value in part[kind]}
+    kinds = {photo or family for family, photo in (scenes.training_background(np.random.default_rng(i))
+                                                   for i in range(400))}
+    assert kinds == set(hands.TRAIN["textures"]) | set(hands.TRAIN["photos"]) and not kinds & held
+
+    monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))
+    backdrops = hands.backdrops(24, 4)
+    assert backdrops.shape == (4, 3, 24, 24) and backdrops.dtype == np.float32
+    np.testing.assert_array_equal(backdrops, hands.backdrops(24, 4))  # read back from the cache
+    assert len({b.tobytes() for b in backdrops}) == 4
+    counts = {"train": 6, "validation": 3, "test": 3}
+    covered, plain = hands.load(24, counts, coverage=True), hands.load(24, counts)
+    assert covered.x_train.shape == (6, 4, 24, 24) and covered.x_val.shape == (3, 3, 24, 24)
+    np.testing.assert_array_equal(covered.x_train[:, :3], plain.x_train)
+    np.testing.assert_array_equal(covered.x_test, plain.x_test)

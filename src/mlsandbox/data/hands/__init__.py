@@ -31,6 +31,7 @@ LABELS = skeleton.LABELS
 VERSION = "3"  # bump whenever a picture would change, so cached arrays are rebuilt
 COUNTS = {"train": 5400, "validation": 300, "test": 600}
 FAST_COUNTS = {"train": 120, "validation": 60, "test": 60}  # rendered in fast mode (tests, quick looks)
+BACKDROPS, FAST_BACKDROPS = 3000, 60
 
 SPLIT = {
     "seed": SEED,
@@ -82,10 +83,43 @@ def landmarks(s: scenes.Scene, size: int) -> np.ndarray:
 def render(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.ndarray]:
     """Picture index of part ("train", "validation" or "test"): (uint8 (size, size, 3), label, (21, 2)
     landmarks in pixels, MediaPipe's order)."""
+    return layered(index, part, size)[:3]
+
+
+def layered(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """render's picture, label and landmarks, and how much of each pixel the hand (with forearm and sleeve)
+    covers, blurred as the picture was: uint8 (size, size), 255 where it is all hand."""
     s = scene(index, part)
     colour, alpha = draw.hand(s, size)
     image = colour + backgrounds.paint(*s.background, size) * (1.0 - alpha[..., None])
-    return _finish(image, s), s.label, landmarks(s, size)
+    coverage = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
+    if s.finish["blur"] > 0:
+        coverage = coverage.filter(ImageFilter.GaussianBlur(s.finish["blur"] * size))
+    return _finish(image, s), s.label, landmarks(s, size), np.asarray(coverage)
+
+
+def without_hand(index: int, part: str, size: int = 300) -> np.ndarray:
+    """Picture index of part as render draws it, but with no hand in it: uint8 (size, size, 3)."""
+    s = scene(index, part)
+    return _finish(backgrounds.paint(*s.background, size), s)
+
+
+def backdrops(size: int, count: int = BACKDROPS) -> np.ndarray:
+    """count backgrounds (FAST_BACKDROPS in fast mode) of the kinds training has (never a held-out texture or
+    photo), painted at 300x300 from their own seeds and read at size x size as the pictures are: float32
+    (count, 3, size, size) in 0..1, cached (uint8). Training pastes its hands onto them
+    (HandRecipe.new_backgrounds)."""
+    count = min(count, FAST_BACKDROPS) if fast_mode() else count
+    path = assets.cache_dir() / "hands" / f"v{VERSION}-backdrops-{size}px-{count}.npz"
+    if not path.exists():
+        pictures = []
+        for i in range(count):
+            rng = np.random.default_rng((SEED, len(PARTS), i))  # a stream of its own, after the parts'
+            painted = backgrounds.paint(*scenes.training_background(rng), int(rng.integers(2**31)), 300)
+            pictures.append(read_as_frame(np.round(painted * 255).astype(np.uint8), size))
+        _save(path, backdrops=np.stack(pictures))
+    with np.load(path) as stored:
+        return stored["backdrops"].astype(np.float32) / 255.0
 
 
 def unseen(s: scenes.Scene, part: str) -> dict[str, bool]:
@@ -117,23 +151,42 @@ def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
     return grid
 
 
-def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: int = COUNTS["train"]) -> Split:
+def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: int = COUNTS["train"],
+         coverage: bool = False) -> Split:
     """Every picture of each part (counts: COUNTS with train_renders, or FAST_COUNTS in fast mode) rendered at
     300x300 and read at size x size as the server reads a camera frame: (N, 3, size, size) float32 in 0..1,
-    cached (uint8) under the asset cache by version, size and counts."""
+    cached (uint8) under the asset cache by version, size and counts. With coverage, each training picture
+    has a fourth channel: how much of each pixel is hand (layered), for pasting the hand onto other
+    backgrounds."""
     counts = counts or (FAST_COUNTS if fast_mode() else {**COUNTS, "train": train_renders})
-    path = assets.cache_dir() / "hands" / f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
+    name = f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}{'-coverage' if coverage else ''}.npz"
+    path = assets.cache_dir() / "hands" / name
     if not path.exists():
         arrays = {}
         for part in PARTS:
-            pictures = [render(i, part)[:2] for i in range(counts[part])]
-            arrays[f"x_{part}"] = np.stack([np.round(imaging.square_photo(Image.fromarray(p), size) * 255).astype(np.uint8)
-                                            for p, _ in pictures])
-            arrays[f"y_{part}"] = np.array([label for _, label in pictures], np.int64)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(f.name, path)
+            pictures = [layered(i, part) for i in range(counts[part])]
+            arrays[f"x_{part}"] = np.stack([read_as_frame(picture, size) for picture, *_ in pictures])
+            arrays[f"y_{part}"] = np.array([label for _, label, *_ in pictures], np.int64)
+            if coverage and part == "train":
+                arrays["coverage"] = np.stack([read_as_frame(np.repeat(c[..., None], 3, axis=2), size)[:1]
+                                               for *_, c in pictures])
+        _save(path, **arrays)
     with np.load(path) as stored:
-        parts = [(stored[f"x_{p}"].astype(np.float32) / 255.0, stored[f"y_{p}"]) for p in PARTS]
-    return Split(*(array for pair in parts for array in pair), description=DESCRIPTION)
+        x = {p: stored[f"x_{p}"] for p in PARTS}
+        y = {p: stored[f"y_{p}"] for p in PARTS}
+        if coverage:
+            x["train"] = np.concatenate([x["train"], stored["coverage"]], axis=1)
+    return Split(*(a for p in PARTS for a in (x[p].astype(np.float32) / 255.0, y[p])), description=DESCRIPTION)
+
+
+def read_as_frame(picture: np.ndarray, size: int) -> np.ndarray:
+    """A (300, 300, 3) uint8 render read as the server reads a camera frame: uint8 (3, size, size)."""
+    return np.round(imaging.square_photo(Image.fromarray(picture), size) * 255).astype(np.uint8)
+
+
+def _save(path, **arrays) -> None:
+    """Writes the arrays to path whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
+        np.savez_compressed(f, **arrays)
+    os.replace(f.name, path)

@@ -84,10 +84,17 @@ def _colour(rng) -> np.ndarray:
 def _background(rng, part):
     held = HELD_OUT.get(part)
     if held and rng.random() < SHIFTED:
-        textures, photos = held["textures"], held["photos"]
-        photo_share = len(photos) / (len(textures) + len(photos))
-    else:
-        textures, photos, photo_share = TRAIN["textures"], TRAIN["photos"], PHOTO_SHARE
+        photo_share = len(held["photos"]) / (len(held["textures"]) + len(held["photos"]))
+        return _family(rng, held["textures"], held["photos"], photo_share)
+    return training_background(rng)
+
+
+def training_background(rng) -> tuple[str, str | None]:
+    """(family, photo or None) of a background of the kinds training has."""
+    return _family(rng, TRAIN["textures"], TRAIN["photos"], PHOTO_SHARE)
+
+
+def _family(rng, textures, photos, photo_share):
     if rng.random() < photo_share:
         return "photo", str(rng.choice(photos))
     return str(rng.choice(textures)), None
