@@ -61,7 +61,8 @@ def test_onnx_runtime_matches_pytorch_on_both_outputs(experiment_id, tmp_path, m
 
     experiment = experiments.get(experiment_id)
     monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))  # a few renders, cached there
-    split = hands.load(experiment.input_size[0], {"train": 3, "validation": 3, "test": 6})
+    split = hands.load(experiment.input_size[0], {"train": 3, "validation": 3, "test": 6},
+                       coverage=experiment.backdrops is not None)
     torch.manual_seed(0)
     net = experiment.build_net()
     with torch.no_grad():  # batch norm statistics of the tuned blocks that are not ImageNet's
@@ -85,6 +86,33 @@ def test_the_frozen_blocks_compute_in_onnx_runtime_what_pytorch_computes(tmp_pat
     actual = task.h_val
     assert actual.shape == expected.shape
     assert float((actual - expected).abs().max()) < 1e-4
+
+
+def test_training_pastes_the_hand_onto_backdrops_and_leaves_the_hand_as_it_was(tmp_path, monkeypatch):
+    import dataclasses
+
+    import torch
+
+    from mlsandbox.kinds.hand_classifier_training import HandTask
+
+    experiment = experiments.get("rps_cnn")
+    monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))
+    counts = {"train": 6, "validation": 3, "test": 3}
+    split = hands.load(experiment.input_size[0], counts, coverage=True)
+    grey = dataclasses.replace(experiment, backdrops=lambda: np.full((2, 3, *experiment.input_size), 0.5, np.float32))
+    task = HandTask(grey, split, dataclasses.replace(experiment.recipe, new_backgrounds=1.0))
+    x = task.x_train
+    pasted = task.pasted(x, torch.Generator().manual_seed(0))
+    hand, background = (x[:, 3:] == 1).expand(-1, 3, -1, -1), (x[:, 3:] == 0).expand(-1, 3, -1, -1)
+    assert pasted.shape == (6, 3, *experiment.input_size) and hand.any() and background.any()
+    assert torch.equal(pasted[hand], x[:, :3][hand])
+    off = (pasted[background] - 0.5).abs()  # the grey backdrop, with a little noise
+    assert float(off.max()) < 0.3 and float(off.mean()) < 0.05
+    kept = HandTask(grey, split, dataclasses.replace(experiment.recipe, new_backgrounds=0.0))
+    assert torch.equal(kept.pasted(x, torch.Generator().manual_seed(0)), x[:, :3])
+    with pytest.raises(ValueError, match="coverage"):  # an experiment with backdrops, given pictures without
+        HandTask(experiment, hands.load(experiment.input_size[0], counts), experiment.recipe)
+
 
 def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
     rng = np.random.default_rng(0)

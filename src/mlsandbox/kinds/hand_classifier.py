@@ -21,6 +21,7 @@ TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 
 @dataclass(frozen=True, kw_only=True)
 class HandRecipe(ImageRecipe):
     copies: int = 8  # frozen lower blocks: augmented versions of each training picture their output is computed for
+    new_backgrounds: float = 0.0  # chance that a training picture's hand is pasted onto one of the backdrops
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +33,9 @@ class HandClassifier(ImageClassifier):
     input_size: tuple[int, int] = (160, 160)
     frozen_lower: bool = False  # the network's lower blocks are frozen: training computes them once per picture
     teachable: bool = False  # has the teach routes: a head fitted on its features (one network of a family)
+    # () -> (N, 3, S, S) backgrounds that training pastes hands onto (HandRecipe.new_backgrounds); with them,
+    # load_data gives each training picture a fourth channel, how much of each pixel is hand
+    backdrops: Callable[[], np.ndarray] | None = None
 
     def prepare(self, data: bytes) -> np.ndarray:
         return imaging.square_photo(imaging.to_rgb(imaging.decode(data)), self.input_size[0])

@@ -18,7 +18,10 @@ from tqdm import tqdm
 from mlsandbox.export import write_onnx
 from mlsandbox.kinds.image_classifier_training import ImageTask
 from mlsandbox.runtime import open_session_at
-from mlsandbox.train import LAYOUT, as_tensor, augment, device
+from mlsandbox.train import LAYOUT, as_tensor, device
+
+
+NOISE = 0.045  # the most sensor noise on a backdrop (a standard deviation, as the renders' noise)
 
 
 class Served(torch.nn.Module):
@@ -45,6 +48,35 @@ class Lower(torch.nn.Module):
 
 
 class HandTask(ImageTask):
+    """With backdrops (HandClassifier.backdrops), each training picture carries the hand's coverage as a
+    fourth channel, and with chance recipe.new_backgrounds its hand is pasted onto a backdrop before the rest
+    of the augmentation: the network sees each hand over many backgrounds, not only the one it was drawn on."""
+
+    def __init__(self, experiment, split, recipe):
+        super().__init__(experiment, split, recipe)
+        self.pasting = self.x_train.shape[1] == 4
+        if self.pasting != (experiment.backdrops is not None):
+            raise ValueError(f"{experiment.id}: backdrops need training pictures with the hand's coverage, and "
+                             "pictures with coverage need backdrops")
+
+    @functools.cached_property
+    def backdrops(self) -> torch.Tensor:
+        return as_tensor(self.experiment.backdrops())
+
+    def augmented(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return super().augmented(self.pasted(x, generator) if self.pasting else x, generator)
+
+    def pasted(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """(N, 4, S, S) pictures with the hand's coverage -> (N, 3, S, S), each hand moved with chance
+        recipe.new_backgrounds onto a random backdrop (mirrored half the time, with a little sensor noise)."""
+        n, pictures, cover = len(x), x[:, :3], x[:, 3:]
+        chance = lambda p: (torch.rand(n, generator=generator) < p).view(n, 1, 1, 1)  # noqa: E731
+        backdrops = self.backdrops[torch.randint(len(self.backdrops), (n,), generator=generator)]
+        backdrops = torch.where(chance(0.5), backdrops.flip(3), backdrops)
+        noise = torch.randn(backdrops.shape, generator=generator) * torch.rand(n, 1, 1, 1, generator=generator)
+        moved = pictures * cover + (backdrops + NOISE * noise).clamp(0, 1) * (1 - cover)
+        return torch.where(chance(self.recipe.new_backgrounds), moved, pictures)
+
     def write_graph(self, module: torch.nn.Module, path: Path, outputs: list[str]) -> None:
         """module, called on (N, 3, S, S) pictures named "image" for any N, as an ONNX graph at path."""
         batch = torch.export.Dim("batch", min=1, max=4096)
@@ -91,7 +123,7 @@ class FrozenLowerTask(HandTask):
     def lower_of(self, x: torch.Tensor, augmented: bool, batch_size: int = 64) -> torch.Tensor:
         parts = []
         for i in tqdm(range(0, len(x), batch_size), leave=False, desc="frozen blocks"):
-            batch = augment(x[i : i + batch_size], self.recipe, self.augmenting) if augmented else x[i : i + batch_size]
+            batch = self.augmented(x[i : i + batch_size], self.augmenting) if augmented else x[i : i + batch_size]
             parts.append(torch.from_numpy(self.lower.run(None, {"image": np.ascontiguousarray(batch.numpy())})[0]))
         return torch.cat(parts)
 

@@ -30,7 +30,10 @@ class ImageTask:
         order = torch.randperm(len(y), generator=generator)
         for i in range(self.steps_per_epoch):
             index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
-            yield augment(x[index], self.recipe, generator).to(device(), memory_format=LAYOUT), y[index].to(device())
+            yield self.augmented(x[index], generator).to(device(), memory_format=LAYOUT), y[index].to(device())
+
+    def augmented(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return augment(x, self.recipe, generator)
 
     def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
         x, y = batch
