@@ -136,17 +136,45 @@ CNN = dict(
         Averaging never left chance: a small hand's features are lost in the average of the
         background's. The larger pictures show the fingers better; on all 10,800 renders they took
         validation from 90.7% (64×64) to 94.7%, at three times the training time.
+
+        ### Hands on backgrounds they were not drawn on
+
+        That network read 81.8% of the test renders right: 72.6% of those on a background training never
+        had (the wood texture's rings read as spread fingers), and 69% of those turned further than
+        training turns a hand (|roll| 80–110°). Two changes aim at what carries over, using only what
+        training has:
+
+        * **Hands pasted onto other backgrounds.** The renderer knows which pixels are hand
+          (`hands.layered`), so each time a training picture is drawn, with chance `new_backgrounds` (a
+          half) its hand is pasted onto one of 3,000 backdrops of the training kinds (`hands.backdrops`:
+          never the wood or a held-out photo), mirrored half the time, with a little sensor noise. Each
+          hand is seen on many backgrounds, so what is behind it stops telling the pose.
+        * **Rotations up to 30°**, not 15° (`rotate_degrees`), as in MobileNetV2's recipe.
+
+        Probes of 20 epochs on the first 5,400 renders, scored on validation:
+
+        | recipe | validation |
+        |---|---:|
+        | rotations up to 15° (the previous recipe) | 87.7% |
+        | rotations up to 30° | 84.3% |
+        | rotations up to 30°, half the hands pasted onto backdrops | 84.0% |
+
+        Harder pictures take longer to learn, and the short probes favoured the old recipe. On all
+        10,800 renders for 40 epochs both reach the same best validation accuracy, 94.7%, and this one was
+        kept for what it is built to carry over. Its test accuracy, below, is 86.0% (the previous recipe's
+        model: 81.8%); the cost is training time, 1,218 s against 768 s.
     """,
     next_steps="""
         ## What to try next
 
         * **Larger pictures or a wider network**: `CNN_SIZE` and `build_cnn` in
-          `mlsandbox/experiments/rps.py`. Its training accuracy is barely above its validation accuracy,
-          so it has room to fit more; 128 pixels hold 1.8 times as many as 96.
-        * **Backgrounds that look like hands**: the test's wood, wavy rings in the browns of skin, is
-          where it fails most; it reads the rings as spread fingers. The renderer's backgrounds
-          (`mlsandbox/data/hands/backgrounds.py`) are the place to teach it otherwise, without
-          giving it the test's own texture.
+          `mlsandbox/experiments/rps.py`. Its training accuracy (93%, on augmented pictures) is below its
+          validation accuracy, so it has room to fit more; 128 pixels hold 1.8 times as many as 96. Mind
+          the 30-minute budget: widening the last two stages to 96 and 192 channels makes each step 1.8
+          times slower.
+        * **More kinds of backdrop**: the test's wood, wavy rings in the browns of skin, is still where
+          it fails most. New families in `mlsandbox/data/hands/backgrounds.py` (without the test's own
+          texture) reach the pasted hands at once.
         * **More renders**: `RENDERS`; rendering is the slow part, and it is cached.
         * **Play in the demo** (`mlsandbox serve`) and compare it with MobileNetV2 and the hand landmarks
           on your own hand.
@@ -256,7 +284,8 @@ def cells(experiment_id: str) -> list:
         code("""
             generator = torch.Generator().manual_seed(1)
             originals = train.as_tensor(split.x_train[:8])
-            versions = torch.cat([originals] + [train.augment(originals, recipe, generator) for _ in range(2)])
+            task = experiment.training_task(split, recipe)
+            versions = torch.cat([originals[:, :3]] + [task.augmented(originals, generator) for _ in range(2)])
             plots.gallery(versions.permute(0, 2, 3, 1).numpy(), [experiment.labels[y] for y in split.y_train[:8]] * 3,
                           columns=8, size=1.5)
             plt.show()
