@@ -298,9 +298,9 @@ def cells() -> list:
               more run of the landmark model per frame).
             * **The hand threshold**: `HAND_THRESHOLD` trades missed hands against hands imagined where
               there are none. `benchmarks/probe_landmarks.py` sweeps it on the 300 validation renders and on
-              230 frames with no hand (the renders' backgrounds alone, and photos): at 0.1 (the one used) a
-              hand is seen in 76.7% of the renders and imagined in 12.6% of the empty frames, and the pose is
-              right on 71.3% of the renders; at 0.01, seen in 95.0%, imagined in 33.5%, right on 82.3%. No
+              220 frames with no hand (the renders' backgrounds alone, and photos): at 0.1 (the one used) a
+              hand is seen in 76.7% of the renders and imagined in 11.8% of the empty frames, and the pose is
+              right on 71.3% of the renders; at 0.01, seen in 95.0%, imagined in 33.6%, right on 82.3%. No
               threshold reaches 95%: the MediaPipe networks learned real hands and are unsure of rendered
               ones, and where they do see one, the points they place name the pose right 86% to 95% of the
               time.
