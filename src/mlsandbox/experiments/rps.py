@@ -25,7 +25,7 @@ def build_cnn():
 
     stages = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3),))
     return CNN(len(hands.LABELS), stages, size=CNN_SIZE, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
-               global_max=True)
+               global_max=True, mirror=True)
 
 
 def build_mobilenet():

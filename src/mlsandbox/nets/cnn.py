@@ -39,11 +39,14 @@ class CNN(nn.Module):
         )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """The hidden layer's activations: what the last layer reads (and a taught head, for hands)."""
-        return self.classifier[:-2](self.features((x - self.mean) / self.std))
+        """The hidden layer's activations: what the last layer reads (and a taught head, for hands). With
+        mirror, outside training, the mean of the picture's and its mirror image's: the last layer is
+        linear, so its scores are then the mean of the two pictures' scores (nets.scores)."""
+        return scores(lambda x: self.classifier[:-2](self.features((x - self.mean) / self.std)), x, self.mirror,
+                      self.training)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         return self.classifier[-2:](features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return scores(lambda x: self.head(self.embed(x)), x, self.mirror, self.training)
+        return self.head(self.embed(x))
