@@ -83,19 +83,26 @@ def landmarks(s: scenes.Scene, size: int) -> np.ndarray:
 def render(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.ndarray]:
     """Picture index of part ("train", "validation" or "test"): (uint8 (size, size, 3), label, (21, 2)
     landmarks in pixels, MediaPipe's order)."""
-    return layered(index, part, size)[:3]
+    s, picture, _ = _drawn(index, part, size)
+    return picture, s.label, landmarks(s, size)
 
 
 def layered(index: int, part: str, size: int = 300) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """render's picture, label and landmarks, and how much of each pixel the hand (with forearm and sleeve)
     covers, blurred as the picture was: uint8 (size, size), 255 where it is all hand."""
-    s = scene(index, part)
-    colour, alpha = draw.hand(s, size)
-    image = colour + backgrounds.paint(*s.background, size) * (1.0 - alpha[..., None])
+    s, picture, alpha = _drawn(index, part, size)
     coverage = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     if s.finish["blur"] > 0:
         coverage = coverage.filter(ImageFilter.GaussianBlur(s.finish["blur"] * size))
-    return _finish(image, s), s.label, landmarks(s, size), np.asarray(coverage)
+    return picture, s.label, landmarks(s, size), np.asarray(coverage)
+
+
+def _drawn(index: int, part: str, size: int) -> tuple[scenes.Scene, np.ndarray, np.ndarray]:
+    """The scene of picture index of part, the finished picture, and the hand's coverage before the finish."""
+    s = scene(index, part)
+    colour, alpha = draw.hand(s, size)
+    image = colour + backgrounds.paint(*s.background, size) * (1.0 - alpha[..., None])
+    return s, _finish(image, s), alpha
 
 
 def without_hand(index: int, part: str, size: int = 300) -> np.ndarray:
@@ -164,10 +171,11 @@ def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: in
     if not path.exists():
         arrays = {}
         for part in PARTS:
-            pictures = [layered(i, part) for i in range(counts[part])]
+            with_coverage = coverage and part == "train"
+            pictures = [(layered if with_coverage else render)(i, part) for i in range(counts[part])]
             arrays[f"x_{part}"] = np.stack([read_as_frame(picture, size) for picture, *_ in pictures])
             arrays[f"y_{part}"] = np.array([label for _, label, *_ in pictures], np.int64)
-            if coverage and part == "train":
+            if with_coverage:
                 arrays["coverage"] = np.stack([read_as_frame(np.repeat(c[..., None], 3, axis=2), size)[:1]
                                                for *_, c in pictures])
         _save(path, **arrays)
