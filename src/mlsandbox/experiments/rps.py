@@ -20,10 +20,12 @@ SIZE, CNN_SIZE = 224, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
 
 
-def build_cnn():
+CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3),))  # (channels, kernel) per convolution
+
+
+def build_cnn(stages=CNN_STAGES):
     from mlsandbox.nets.cnn import CNN
 
-    stages = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3),))
     return CNN(len(hands.LABELS), stages, size=CNN_SIZE, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
                global_max=True, mirror=True)
 
