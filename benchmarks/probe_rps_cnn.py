@@ -45,10 +45,8 @@ if args.shift:
     turned = np.array([SHIFT_ROLL[0] <= abs(s.roll) <= SHIFT_ROLL[1] for s in shown])
     kept, held = np.flatnonzero(~(striped | turned))[: args.renders], np.flatnonzero(striped | turned)[:1500]
     x_val, y_val = data.x_train[held, :3], data.y_train[held]
-    families = [scenes.training_background(np.random.default_rng((scenes.SEED, len(scenes.PARTS), i)))[0]
-                for i in range(hands.BACKDROPS)]  # as hands.backdrops draws them
-    unstriped = np.array([family != "stripes" for family in families])
-    backdrops = lambda: hands.backdrops(rps.CNN_SIZE)[unstriped]  # noqa: E731
+    unstriped = np.array([hands.backdrop(i)[0] != "stripes" for i in range(hands.BACKDROPS)])
+    backdrops = lambda: experiment.backdrops()[unstriped]  # noqa: E731
     x_train, y_train = data.x_train[kept], data.y_train[kept]
 else:
     pictures = [hands.render(i, "validation") for i in EXTRA_VALIDATION]

@@ -121,12 +121,18 @@ def backdrops(size: int, count: int = BACKDROPS) -> np.ndarray:
     if not path.exists():
         pictures = []
         for i in range(count):
-            rng = np.random.default_rng((SEED, len(PARTS), i))  # a stream of its own, after the parts'
-            painted = backgrounds.paint(*scenes.training_background(rng), int(rng.integers(2**31)), 300)
+            painted = backgrounds.paint(*backdrop(i), 300)
             pictures.append(read_as_frame(np.round(painted * 255).astype(np.uint8), size))
         _save(path, backdrops=np.stack(pictures))
     with np.load(path) as stored:
         return stored["backdrops"].astype(np.float32) / 255.0
+
+
+def backdrop(index: int) -> tuple[str, str | None, int]:
+    """The background (family, photo or None, seed) of backdrop index, from a stream of its own after the
+    parts'."""
+    rng = np.random.default_rng((SEED, len(PARTS), index))
+    return (*scenes.training_background(rng), int(rng.integers(2**31)))
 
 
 def unseen(s: scenes.Scene, part: str) -> dict[str, bool]:
