@@ -114,6 +114,37 @@ def test_training_pastes_the_hand_onto_backdrops_and_leaves_the_hand_as_it_was(t
         HandTask(experiment, hands.load(experiment.input_size[0], counts), experiment.recipe)
 
 
+def test_the_coverage_moves_with_the_picture_and_teaches_the_locator(tmp_path, monkeypatch):
+    import dataclasses
+
+    import torch
+
+    from mlsandbox.kinds.hand_classifier_training import HandTask
+
+    experiment = experiments.get("rps_cnn")
+    monkeypatch.setattr(hands, "assets", SimpleNamespace(cache_dir=lambda: tmp_path))
+    split = hands.load(experiment.input_size[0], {"train": 6, "validation": 3, "test": 3}, coverage=True)
+    backdrops = dataclasses.replace(experiment, backdrops=lambda: split.x_val)
+    unmoved = dataclasses.replace(experiment.recipe, rotate_degrees=0, shift=0, scale=(1, 1), flip=False, colour=0.5)
+    task = HandTask(backdrops, split, unmoved)
+    x = task.x_train
+    augmented = task.augmented(x, torch.Generator().manual_seed(0))
+    assert augmented.shape == (6, 4, *experiment.input_size)
+    assert torch.equal(augmented[:, 3:], x[:, 3:])  # no colour change reaches the coverage
+    assert not torch.equal(augmented[:, :3], x[:, :3])
+    turned = HandTask(backdrops, split, dataclasses.replace(unmoved, rotate_degrees=90))
+    assert not torch.equal(turned.augmented(x, torch.Generator().manual_seed(0))[:, 3:], x[:, 3:])
+
+    y = torch.from_numpy(split.y_train)
+    for weight in (0.0, 0.5):
+        model = experiment.build_net()
+        task = HandTask(backdrops, split, dataclasses.replace(experiment.recipe, locate=weight))
+        loss, _, counted = task.loss(model, (augmented, y))
+        loss.backward()
+        assert counted == 6
+        assert (model.locator.weight.grad is not None) == (weight > 0)
+
+
 def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 64)) * 3

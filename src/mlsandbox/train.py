@@ -62,16 +62,19 @@ def as_tensor(images: np.ndarray) -> torch.Tensor:
 LAYOUT = torch.channels_last
 
 
-def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator, carried: int = 0) -> torch.Tensor:
     """Per image: a random stroke thickening, colour gains and mirror, then rotation, scale and shift, and
-    optionally an elastic distortion, as one warp."""
+    optionally an elastic distortion, as one warp. The last `carried` channels (a map of the picture, not
+    its colours) are moved with it but keep their values."""
     n, _, height, width = x.shape
     uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
     if recipe.thicken:
         x = torch.maximum(x, F.max_pool2d(x, 3, stride=1, padding=1) * uniform(0, recipe.thicken).view(n, 1, 1, 1))
     if recipe.colour:
-        gains = 1 + (torch.rand(n, x.shape[1], 1, 1, generator=generator) * 2 - 1) * recipe.colour
-        x = (x * gains * (1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * recipe.colour)).clamp(0, 1)
+        colours = x.shape[1] - carried
+        gains = 1 + (torch.rand(n, colours, 1, 1, generator=generator) * 2 - 1) * recipe.colour
+        brightness = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * recipe.colour
+        x = torch.cat([(x[:, :colours] * gains * brightness).clamp(0, 1), x[:, colours:]], 1)
     if recipe.flip:
         mirrored = torch.rand(n, generator=generator) < 0.5
         x = torch.where(mirrored.view(n, 1, 1, 1), x.flip(3), x)

@@ -22,6 +22,7 @@ TEACH_LIMITS = {"min_frames_per_pose": 5, "max_frames": 150, "max_frame_bytes": 
 class HandRecipe(ImageRecipe):
     copies: int = 8  # frozen lower blocks: augmented versions of each training picture their output is computed for
     new_backgrounds: float = 0.0  # chance that a training picture's hand is pasted onto one of the backdrops
+    locate: float = 0.0  # weight of a second loss: the network's locator says which cells are hand (HandTask)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from mlsandbox.export import write_onnx
 from mlsandbox.kinds.image_classifier_training import ImageTask
 from mlsandbox.runtime import open_session_at
-from mlsandbox.train import LAYOUT, as_tensor, device
+from mlsandbox.train import LAYOUT, as_tensor, augment, device
 
 
 NOISE = 0.045  # the most sensor noise on a backdrop (a standard deviation, as the renders' noise)
@@ -50,7 +50,9 @@ class Lower(torch.nn.Module):
 class HandTask(ImageTask):
     """With backdrops (HandClassifier.backdrops), each training picture carries the hand's coverage as a
     fourth channel, and with chance recipe.new_backgrounds its hand is pasted onto a backdrop before the rest
-    of the augmentation: the network sees each hand over many backgrounds, not only the one it was drawn on."""
+    of the augmentation: the network sees each hand over many backgrounds, not only the one it was drawn on.
+    The coverage moves with the picture, and with recipe.locate the network's locator also learns from it
+    which cells of the last feature map are hand: features that fire on the hand, not on what is behind it."""
 
     def __init__(self, experiment, split, recipe):
         super().__init__(experiment, split, recipe)
@@ -64,7 +66,22 @@ class HandTask(ImageTask):
         return as_tensor(self.experiment.backdrops())
 
     def augmented(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return super().augmented(self.pasted(x, generator) if self.pasting else x, generator)
+        """(N, 3, S, S) pictures, augmented; with pasting, (N, 4, S, S): the coverage moved with them."""
+        if not self.pasting:
+            return super().augmented(x, generator)
+        return augment(torch.cat([self.pasted(x, generator), x[:, 3:]], 1), self.recipe, generator, carried=1)
+
+    def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
+        x, y = batch
+        if not self.pasting:
+            return super().loss(model, batch)
+        if not self.recipe.locate:
+            return super().loss(model, (x[:, :3], y))
+        logits, cells = model.located(x[:, :3])
+        hand = F.avg_pool2d(x[:, 3:], x.shape[-1] // cells.shape[-1])  # the share of each cell that is hand
+        loss = (F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
+                + self.recipe.locate * F.binary_cross_entropy_with_logits(cells, hand))
+        return loss, int((logits.argmax(1) == y).sum()), len(y)
 
     def pasted(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """(N, 4, S, S) pictures with the hand's coverage -> (N, 3, S, S), each hand moved with chance

@@ -13,11 +13,13 @@ def conv_block(inputs: int, outputs: int, kernel: int) -> list[nn.Module]:
 class CNN(nn.Module):
     """Each stage is a list of (channels, kernel) convolutions followed by 2x2 max pooling; with global_max,
     the last stage ends in the largest value of each feature anywhere in the picture instead, so what is
-    found counts wherever it is."""
+    found counts wherever it is. With locate, a 1x1 convolution (the locator) reads each cell of the last
+    feature map as object or not: training can teach the features where the object is (located); it is
+    never served."""
 
     def __init__(self, classes: int, stages: tuple[tuple[tuple[int, int], ...], ...], size: int = 28,
                  hidden: int = 128, dropout: float = 0.3, mean: float = 0.0, std: float = 1.0, mirror: bool = False,
-                 inputs: int = 1, global_max: bool = False):
+                 inputs: int = 1, global_max: bool = False, locate: bool = False):
         super().__init__()
         self.mirror = mirror
         self.register_buffer("mean", torch.tensor(mean))
@@ -33,6 +35,7 @@ class CNN(nn.Module):
         if global_max:
             layers[-1], size = nn.AdaptiveMaxPool2d(1), 1
         self.features = nn.Sequential(*layers)
+        self.locator = nn.Conv2d(channels, 1, 1) if locate else None
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * size * size, hidden), nn.BatchNorm1d(hidden),
             nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, classes),
@@ -44,6 +47,11 @@ class CNN(nn.Module):
         linear, so its scores are then the mean of the two pictures' scores (nets.scores)."""
         return scores(lambda x: self.classifier[:-2](self.features((x - self.mean) / self.std)), x, self.mirror,
                       self.training)
+
+    def located(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scores, and the locator's logit for each cell of the last feature map (N, 1, h, w)."""
+        cells = self.features[:-1]((x - self.mean) / self.std)
+        return self.classifier(self.features[-1](cells)), self.locator(cells)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         return self.classifier[-2:](features)
