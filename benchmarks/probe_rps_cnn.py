@@ -3,13 +3,12 @@
     .venv/bin/python benchmarks/probe_rps_cnn.py NAME STAGES [--shift] [--renders 5400] [--epochs 20] [--recipe JSON]
 
 STAGES is the channels of each convolution, stage by stage, e.g. '[[16],[32],[64,64],[128,128]]' (3x3 kernels).
-Plain: trains on the first RENDERS training renders and scores on 1,800 validation renders (the split's 300
-and the next 1,500 of the same part, rendered for probing). With --shift, a shift of its own, built from
-training renders alone: those drawn over the stripes texture and those turned |roll| 65-80 degrees are
-held back, the network trains on RENDERS of the others (pasting them onto backdrops without stripes), and
-it is scored on 1,500 of those held back: an unseen texture and angles past training's, as the test part
-has (the wood texture, |roll| 80-110). Prints one JSON line. The rps_cnn notebook measured its networks with it
-(see rps_cnn.ipynb, "Tried and not kept: a second convolution in the last stage")."""
+Plain: trains on the first RENDERS training renders and scores on the experiment's 1,800 validation renders.
+With --shift, a shift of its own, built from training renders alone: those drawn over the stripes texture and
+those turned |roll| 65-80 degrees are held back, the network trains on RENDERS of the others (pasting them onto
+backdrops without stripes), and it is scored on 1,500 of those held back: an unseen texture and angles past
+training's, as the test part has (the wood texture, |roll| 80-110). Prints one JSON line. The rps_cnn notebook
+measured its networks with it (see rps_cnn.ipynb, "Tried and not kept: a second convolution in the last stage")."""
 
 import argparse
 import dataclasses
@@ -24,7 +23,6 @@ from mlsandbox.data import Split, hands
 from mlsandbox.data.hands import scenes
 from mlsandbox.experiments import rps
 
-EXTRA_VALIDATION = range(300, 1800)
 SHIFT_ROLL = (65.0, 80.0)
 
 parser = argparse.ArgumentParser()
@@ -37,7 +35,7 @@ parser.add_argument("--recipe", type=json.loads, default={})
 args = parser.parse_args()
 
 experiment = experiments.get("rps_cnn")
-data = hands.load(rps.CNN_SIZE, train_renders=rps.RENDERS, coverage=True)
+data = experiment.load_data()
 backdrops = experiment.backdrops
 if args.shift:
     shown = [scenes.scene(i, "train") for i in range(len(data.y_train))]
@@ -49,10 +47,7 @@ if args.shift:
     backdrops = lambda: experiment.backdrops()[unstriped]  # noqa: E731
     x_train, y_train = data.x_train[kept], data.y_train[kept]
 else:
-    pictures = [hands.render(i, "validation") for i in EXTRA_VALIDATION]
-    extra = np.stack([hands.read_as_frame(picture, rps.CNN_SIZE) for picture, *_ in pictures]).astype(np.float32)
-    x_val = np.concatenate([data.x_val, extra / 255.0])
-    y_val = np.concatenate([data.y_val, [label for _, label, *_ in pictures]])
+    x_val, y_val = data.x_val, data.y_val
     x_train, y_train = data.x_train[: args.renders], data.y_train[: args.renders]
 split = Split(x_train, y_train, x_val, y_val, data.x_test[:0], data.y_test[:0], "probe")
 

@@ -115,11 +115,12 @@ CNN = dict(
     model="""
         ## The network
 
-        Five 3×3 convolutions, each with batch normalisation and ReLU, in four stages of 16, 32, 64 (two
-        convolutions) and 128 channels. The first three stages end in 2×2 max pooling; the last keeps,
-        for each of its 128 features, the largest value anywhere in the picture (*global max pooling*).
-        Then dropout, a hidden layer of 128 units and a layer with one score per pose. It reads the
-        pictures at 96×96 and learns from 10,800 renders.
+        Six 3×3 convolutions, each with batch normalisation and ReLU, in four stages of 16, 32, 64 (two
+        convolutions) and 128 (two convolutions) channels. The first three stages end in 2×2 max pooling;
+        the last keeps, for each of its 128 features, the largest value anywhere in the picture (*global
+        max pooling*). Then dropout, a hidden layer of 128 units and a layer with one score per pose. A
+        1×1 convolution beside them, the *locator*, is used in training only (below). It reads the
+        pictures at 96×96, learns from 10,800 renders and chooses its epoch on 1,800 validation renders.
 
         From scratch, it has to learn where the hand is before it can learn what the hand does, and a
         hand can be anywhere in the picture. The first version flattened its last map into the hidden
@@ -172,12 +173,12 @@ CNN = dict(
         scores. Training is unchanged, to the last digit of its losses: only what is measured changes. The
         same run, judged with the mirror, reached 96.0% on validation at its best epoch, against 94.7%
         judged once, and was about a point higher at most epochs from the tenth on. Each frame costs two
-        passes of the network, still a few milliseconds. The run below is that one: its training took
-        892 s, where the same computation took 1,218 s before, on a machine shared with other work.
+        passes of the network, still a few milliseconds. That run, which read 89.2% of the test renders
+        right, trained in 892 s, where the same computation took 1,218 s before, on a shared machine.
 
-        ### Tried and not kept: a second convolution in the last stage
+        ### A second convolution in the last stage
 
-        This network's training accuracy (93%, on augmented pictures) stays below its validation accuracy
+        That network's training accuracy (93%, on augmented pictures) stays below its validation accuracy
         (96%), and its best epoch is its last: it has room to fit more. Two ways to give it more were
         probed for 20 epochs on the first 5,400 renders (`benchmarks/probe_rps_cnn.py`). Validation alone
         cannot say which carries over to new textures and angles, since it has neither, so the probe also
@@ -187,30 +188,67 @@ CNN = dict(
 
         | last stages | validation (1,800) | shift probe | its stripes | its \\|roll\\| 65–80° | seconds |
         |---|---:|---:|---:|---:|---:|
-        | 128 channels (this network) | 88.7% | 75.5% | 71.2% | 76.2% | 441 |
+        | 128 channels (one convolution) | 88.7% | 75.5% | 71.2% | 76.2% | 441 |
         | 128, then a fifth stage of 256 | 90.1% | 80.3% | 78.5% | 80.3% | 592 |
         | 128, two convolutions | 90.1% | 81.9% | 77.6% | 82.4% | 555 |
 
         (Seconds: the validation probe's.) Both deeper networks did better on both, by 5 to 6 points on
         the shift probe. The second convolution at 128 channels did best, so it was trained on all 10,800
-        renders for 40 epochs. Its validation accuracy reached 97.0% at epoch 20, against 96.0%, and that
-        epoch was kept; its training took 1,475 s. On the test renders it read only 83.5% right (75.0% of
-        those on a new background), against this network's 89.2%, so it was not kept: a choice the test
-        figure made, so 89.2% is no longer a figure that nothing was chosen on. Two lessons: 300
-        validation pictures tell epochs apart by a picture or two (its later epochs had a lower
-        validation loss, 0.12 against 0.16, at 96–97%), and a shift probe of 20 epochs does not foretell
-        a full run. Rotations up to 45° instead of 30° changed nothing on the shift probe (80.1% against
-        80.3%, with the fifth stage).
+        renders for 40 epochs. Its validation accuracy reached 97.0% at epoch 20 of 300 pictures, and that
+        epoch was kept; on the test renders it read only 83.5% right, against the previous network's
+        89.2%, and it was set aside: a choice the test figure made. 300 validation pictures tell epochs
+        apart by a picture or two (its later epochs had a lower validation loss, 0.12 against 0.16), so
+        this network now chooses its epoch on 1,800 (`CNN_VALIDATION`: the 300 the other models use and
+        the next 1,500 of the same part), where one picture is 0.06 of a point. Rotations up to 45°
+        instead of 30° changed nothing on the shift probe (80.1% against 80.3%, with the fifth stage).
+
+        ### Where the hand is, learned alongside what it does
+
+        Global max pooling asks of each feature "is it anywhere?", and a feature that fires on a
+        finger's edge can fire on the rings of a texture too. The renderer knows which pixels are hand,
+        so the network can be told: the locator, a 1×1 convolution on the last feature map
+        (`build_cnn(locate=True)`), says of each of its 12×12 cells whether it is hand, and its error
+        against the share of the cell that the hand covers (moved with every turn and shift of the
+        picture) is added to the pose loss at half weight (`locate` in the recipe). The locator is never
+        served: the exported graph and the cost of a frame are as without it. On the shift probe (20
+        epochs, 5,400 renders, the network with one convolution in its last stage) it did best of four
+        ideas aimed at backgrounds:
+
+        | recipe | shift probe | its stripes | its \\|roll\\| 65–80° |
+        |---|---:|---:|---:|
+        | without the locator | 75.5% | 71.2% | 76.2% |
+        | hands pasted 8 times in 10, not 5 | 76.6% | 72.3% | 77.4% |
+        | backdrops' colour channels shuffled, a quarter inverted | 78.1% | 74.6% | 78.5% |
+        | the locator, at half weight | 79.7% | 75.7% | 80.0% |
+        | the locator and shuffled backdrops | 78.6% | 75.1% | 79.2% |
+
+        (The shuffled backdrops were a throwaway patch of the probe, not kept in the code.)
+
+        A rule was written down before the full runs: two runs of 40 epochs on all 10,800 renders with
+        the locator, one with each last stage, each choosing its epoch on the 1,800 validation renders;
+        the one with the better validation accuracy replaces the previous network if it beats that
+        network's 96.7% on the same 1,800 pictures, whatever the test renders say.
+
+        | last stage, with the locator | validation (1,800) | best epoch | test renders | seconds |
+        |---|---:|---:|---:|---:|
+        | one convolution | 96.4% | 27 | 85.2% | 1,461 |
+        | two convolutions (this network) | 97.9% | 32 | 90.2% | 2,145 |
+
+        So the two-convolution network with the locator is the one below. Its training took 2,145 s,
+        past the 30 minutes a recipe may take here, on a machine that ran slow that evening: the
+        one-convolution run took 1,461 s where the same network without the locator took 892 s that
+        morning. The shift probe foretold the order of these two, but not by how much the locator
+        alone would carry over: 85.2% is below the 89.2% the previous network read.
     """,
     next_steps="""
         ## What to try next
 
-        * **A larger validation part**: `COUNTS` in `mlsandbox/data/hands/__init__.py`. With 300 pictures,
-          one picture is a third of a point, too coarse to choose an epoch or a network by (above); the
-          probe's 1,800 cost a few seconds an epoch. Choosing the epoch by validation loss is another way.
+        * **Validation with shifts of its own**: the 1,800 validation renders have a new skin tone and two
+          photos but no new texture or angle, so they cannot tell which network carries over to the
+          test's (`HELD_OUT` in `mlsandbox/data/hands/scenes.py`).
         * **Larger pictures or a wider network**: `CNN_SIZE` and `build_cnn` in
           `mlsandbox/experiments/rps.py`, judged on the shift probe too (`benchmarks/probe_rps_cnn.py`).
-          Mind the 30-minute budget: a second convolution in the last stage made training 1.25 times
+          Mind the 30-minute budget: the second convolution in the last stage made training 1.25 times
           slower in the probes.
         * **Each frame also turned**: averaging the scores of each picture turned by −25°, 0° and 25°
           read 1.5 points more of the shift probe's pictures (2.5 more of its turned hands), at three
@@ -328,7 +366,7 @@ def cells(experiment_id: str) -> list:
             generator = torch.Generator().manual_seed(1)
             originals = train.as_tensor(split.x_train[:8])
             task = experiment.training_task(split, recipe)
-            versions = torch.cat([originals[:, :3]] + [task.augmented(originals, generator) for _ in range(2)])
+            versions = torch.cat([originals[:, :3]] + [task.augmented(originals, generator)[:, :3] for _ in range(2)])
             plots.gallery(versions.permute(0, 2, 3, 1).numpy(), [experiment.labels[y] for y in split.y_train[:8]] * 3,
                           columns=8, size=1.5)
             plt.show()

@@ -18,16 +18,17 @@ from mlsandbox.kinds.image_classifier import ImageRecipe
 
 SIZE, CNN_SIZE = 224, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
+CNN_VALIDATION = 1_800  # the CNN's epoch is chosen on these (300 told its epochs apart by a picture or two)
 
 
-CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3),))  # (channels, kernel) per convolution
+CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3)))  # (channels, kernel) per convolution
 
 
 def build_cnn(stages=CNN_STAGES):
     from mlsandbox.nets.cnn import CNN
 
     return CNN(len(hands.LABELS), stages, size=CNN_SIZE, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
-               global_max=True, mirror=True)
+               global_max=True, mirror=True, locate=True)
 
 
 def build_mobilenet():
@@ -53,13 +54,14 @@ EXPERIMENTS = (
         demo="game",
         labels=hands.LABELS,
         assets=photos.BEHIND_HANDS,
-        load_data=functools.partial(hands.load, CNN_SIZE, train_renders=RENDERS, coverage=True),
+        load_data=functools.partial(hands.load, CNN_SIZE, train_renders=RENDERS, validation_renders=CNN_VALIDATION,
+                                    coverage=True),
         backdrops=functools.partial(hands.backdrops, CNN_SIZE),
         build_net=build_cnn,
         input_size=(CNN_SIZE, CNN_SIZE),
         recipe=HandRecipe(epochs=40, batch_size=64, learning_rate=2e-3, weight_decay=0.01, warmup=0.1, flip=True,
                           colour=0.2, rotate_degrees=30, shift=0.08, scale=(0.9, 1.1), label_smoothing=0.05,
-                          new_backgrounds=0.5),
+                          new_backgrounds=0.5, locate=0.5),
     ),
     HandClassifier(
         id="rps_mobilenet_v2",

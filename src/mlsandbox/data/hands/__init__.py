@@ -165,13 +165,14 @@ def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
 
 
 def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: int = COUNTS["train"],
-         coverage: bool = False) -> Split:
-    """Every picture of each part (counts: COUNTS with train_renders, or FAST_COUNTS in fast mode) rendered at
-    300x300 and read at size x size as the server reads a camera frame: (N, 3, size, size) float32 in 0..1,
-    cached (uint8) under the asset cache by version, size and counts. With coverage, each training picture
-    has a fourth channel: how much of each pixel is hand (layered), for pasting the hand onto other
-    backgrounds."""
-    counts = counts or (FAST_COUNTS if fast_mode() else {**COUNTS, "train": train_renders})
+         validation_renders: int = COUNTS["validation"], coverage: bool = False) -> Split:
+    """Every picture of each part (counts: COUNTS with train_renders and validation_renders, or FAST_COUNTS in
+    fast mode) rendered at 300x300 and read at size x size as the server reads a camera frame: (N, 3, size,
+    size) float32 in 0..1, cached (uint8) under the asset cache by version, size and counts. With coverage,
+    each training picture has a fourth channel: how much of each pixel is hand (layered), for pasting the
+    hand onto other backgrounds and teaching a network where the hand is."""
+    counts = counts or (FAST_COUNTS if fast_mode() else
+                        {**COUNTS, "train": train_renders, "validation": validation_renders})
     name = f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}{'-coverage' if coverage else ''}.npz"
     path = assets.cache_dir() / "hands" / name
     if not path.exists():
