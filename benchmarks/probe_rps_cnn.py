@@ -8,7 +8,7 @@ With --shift, a shift of its own, built from training renders alone: those drawn
 those turned |roll| 65-80 degrees are held back, the network trains on RENDERS of the others (pasting them onto
 backdrops without stripes), and it is scored on 1,500 of those held back: an unseen texture and angles past
 training's, as the test part has (the wood texture, |roll| 80-110). Prints one JSON line. The rps_cnn notebook
-measured its networks with it (see rps_cnn.ipynb, "Tried and not kept: a second convolution in the last stage")."""
+measured its networks with it (see rps_cnn.ipynb, "A second convolution in the last stage")."""
 
 import argparse
 import dataclasses

@@ -21,7 +21,8 @@ RENDERS = 10_800  # training pictures for the image models (probes: more renders
 CNN_VALIDATION = 1_800  # the CNN's epoch is chosen on these (300 told its epochs apart by a picture or two)
 
 
-CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3)))  # (channels, kernel) per convolution
+# (channels, kernel) of each convolution, stage by stage
+CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3)))
 
 
 def build_cnn(stages=CNN_STAGES):

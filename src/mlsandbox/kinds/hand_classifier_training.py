@@ -73,10 +73,8 @@ class HandTask(ImageTask):
 
     def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
         x, y = batch
-        if not self.pasting:
-            return super().loss(model, batch)
-        if not self.recipe.locate:
-            return super().loss(model, (x[:, :3], y))
+        if not (self.pasting and self.recipe.locate):
+            return super().loss(model, (x[:, :3], y))  # the pictures, without the coverage they carry
         logits, cells = model.located(x[:, :3])
         hand = F.avg_pool2d(x[:, 3:], x.shape[-1] // cells.shape[-1])  # the share of each cell that is hand
         loss = (F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)

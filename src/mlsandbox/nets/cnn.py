@@ -45,12 +45,15 @@ class CNN(nn.Module):
         """The hidden layer's activations: what the last layer reads (and a taught head, for hands). With
         mirror, outside training, the mean of the picture's and its mirror image's: the last layer is
         linear, so its scores are then the mean of the two pictures' scores (nets.scores)."""
-        return scores(lambda x: self.classifier[:-2](self.features((x - self.mean) / self.std)), x, self.mirror,
-                      self.training)
+        return scores(lambda x: self.classifier[:-2](self.features[-1](self.cells(x))), x, self.mirror, self.training)
+
+    def cells(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map, before its pooling."""
+        return self.features[:-1]((x - self.mean) / self.std)
 
     def located(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The scores, and the locator's logit for each cell of the last feature map (N, 1, h, w)."""
-        cells = self.features[:-1]((x - self.mean) / self.std)
+        cells = self.cells(x)
         return self.classifier(self.features[-1](cells)), self.locator(cells)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
