@@ -239,7 +239,8 @@ CNN = dict(
         30 minutes a recipe may take here, on a machine that ran slow that evening: the one-convolution run
         took 1,461 s where the same network without the locator took 892 s that morning. The same recipe,
         trained again on a quiet machine of another make (an Intel Xeon; the first run had an AMD EPYC),
-        took 1,493 s. The two processors round their sums differently, so the second run is another
+        took 1,493 s. Its figures part from the first run's at the first epoch (validation 37.4% against
+        36.3%): the same seed on another processor did not give the same arithmetic, so it is another
         network, not a copy: 98.3% on validation, and by the same rule it is the one below. From one
         recipe and one seed, the two runs read 0.8 points apart on the test renders, which is as large as
         some of the differences between recipes above. The shift probe had put a second convolution ahead
