@@ -198,7 +198,7 @@ def time_to_99(quick: bool, goal: float = 0.990, every: int = 50, cap_s: float =
         rows[-1]["pass"] = False
     for e in experiments.REGISTRY.values():
         card = e.card()
-        if card and "training" in card:  # pretrained experiments train nothing here
+        if card and not e.pretrained:
             seconds = card["training"]["seconds"]
             figures[f"{e.id}_card_training_seconds"] = seconds
             rows.append(row("time_to_99", f"{e.id} full recipe training seconds (card, {card['training']['epochs']} "
