@@ -25,10 +25,10 @@ CNN_VALIDATION = 1_800  # the CNN's epoch is chosen on these (300 told its epoch
 CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3)))
 
 
-def build_cnn(stages=CNN_STAGES):
+def build_cnn(stages=CNN_STAGES, size=CNN_SIZE):
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(len(hands.LABELS), stages, size=CNN_SIZE, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
+    return CNN(len(hands.LABELS), stages, size=size, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
                global_max=True, mirror=True, locate=True)
 
 
@@ -55,7 +55,7 @@ EXPERIMENTS = (
         demo="game",
         labels=hands.LABELS,
         assets=photos.BEHIND_HANDS,
-        load_data=functools.partial(hands.load, CNN_SIZE, train_renders=RENDERS, validation_renders=CNN_VALIDATION,
+        load_data=functools.partial(hands.load, size=CNN_SIZE, train_renders=RENDERS, validation_renders=CNN_VALIDATION,
                                     coverage=True),
         backdrops=functools.partial(hands.backdrops, CNN_SIZE),
         build_net=build_cnn,
