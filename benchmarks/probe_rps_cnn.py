@@ -38,11 +38,10 @@ parser.add_argument("--size", type=int, default=rps.CNN_SIZE)
 args = parser.parse_args()
 
 experiment = experiments.get("rps_cnn")
-experiment = dataclasses.replace(experiment, input_size=(args.size, args.size),
+experiment = dataclasses.replace(experiment, input_size=(args.size, args.size),  # rps passes size to load by name
                                  load_data=functools.partial(experiment.load_data, size=args.size),
                                  backdrops=functools.partial(hands.backdrops, args.size))
 data = experiment.load_data()
-backdrops = experiment.backdrops
 if args.shift:
     shown = [scenes.scene(i, "train") for i in range(len(data.y_train))]
     striped = np.array([s.background[0] == "stripes" for s in shown])
@@ -57,6 +56,7 @@ if args.shift:
 else:
     x_val, y_val = data.x_val, data.y_val
     x_train, y_train = data.x_train[: args.renders], data.y_train[: args.renders]
+    backdrops = experiment.backdrops
 split = Split(x_train, y_train, x_val, y_val, data.x_test[:0], data.y_test[:0], "probe")
 
 stages = tuple(tuple((channels, 3) for channels in stage) for stage in args.stages)
