@@ -26,14 +26,16 @@ class CNN(nn.Module):
         self.register_buffer("std", torch.tensor(std))
         layers: list[nn.Module] = []
         channels = inputs
-        for stage in stages:
+        for number, stage in enumerate(stages):
             for outputs, kernel in stage:
                 layers += conv_block(channels, outputs, kernel)
                 channels = outputs
-            layers.append(nn.MaxPool2d(2))
-            size //= 2
-        if global_max:
-            layers[-1], size = nn.AdaptiveMaxPool2d(1), 1
+            if global_max and number == len(stages) - 1:
+                layers.append(nn.AdaptiveMaxPool2d(1))
+                size = 1
+            else:  # pooled before its ReLU: the same values (ReLU and max commute) for a quarter of the ReLU's work
+                layers.insert(-1, nn.MaxPool2d(2))
+                size //= 2
         self.features = nn.Sequential(*layers)
         self.locator = nn.Conv2d(channels, 1, 1) if locate else None
         self.classifier = nn.Sequential(
