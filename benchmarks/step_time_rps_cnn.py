@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/step_time_rps_cnn.py STAGES [STAGES ...] [--size 96]
 
-STAGES as in probe_rps_cnn.py, e.g. '[[16],[32],[64,64],[192,192]]'. Each network takes ten steps of the
-recipe's loss (poses and locator) on a batch of 64 random pictures, five times; the median is kept, and each
+STAGES as in probe_rps_cnn.py, e.g. '[[16],[32],[64,64],[192,192]]'. Each network takes ten training steps (its
+poses' and its locator's losses) on a batch of 64 random pictures, five times; the median is kept, and each
 variant is reported as a ratio to the shipped network at the experiment's size, measured in the same run
 (these machines are shared: compare ratios, not milliseconds). Prints one JSON line. A ratio times the
 shipped recipe's training seconds (its card) estimates a full run, for the 30-minute budget."""
