@@ -59,9 +59,8 @@ else:
     backdrops = experiment.backdrops
 split = Split(x_train, y_train, x_val, y_val, data.x_test[:0], data.y_test[:0], "probe")
 
-stages = tuple(tuple((channels, 3) for channels in stage) for stage in args.stages)
 probe = dataclasses.replace(experiment, id=f"probe_{args.name}", backdrops=backdrops,  # its own checkpoint
-                            build_net=functools.partial(rps.build_cnn, stages, args.size))
+                            build_net=functools.partial(rps.build_cnn, rps.cnn_stages(args.stages), args.size))
 recipe = dataclasses.replace(experiment.recipe, epochs=args.epochs,
                              **{k: tuple(v) if isinstance(v, list) else v for k, v in args.recipe.items()})
 result = train.fit(probe, split, recipe)

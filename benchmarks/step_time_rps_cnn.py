@@ -2,20 +2,25 @@
 
     .venv/bin/python benchmarks/step_time_rps_cnn.py STAGES [STAGES ...] [--size 96]
 
-STAGES as in probe_rps_cnn.py, e.g. '[[16],[32],[64,64],[192,192]]'. Each network takes ten training steps (its
-poses' and its locator's losses) on a batch of 64 random pictures, five times; the median is kept, and each
-variant is reported as a ratio to the shipped network at the experiment's size, measured in the same run
-(these machines are shared: compare ratios, not milliseconds). Prints one JSON line. A ratio times the
-shipped recipe's training seconds (its card) estimates a full run, for the 30-minute budget."""
+STAGES as in probe_rps_cnn.py, e.g. '[[16],[32],[64,64],[192,192]]'. Each network takes ten training steps of
+the experiment's own task (its loss with the locator's, on one batch that the task drew and augmented from 64
+random pictures), five times; the median is kept, and each variant is reported as a ratio to the shipped
+network at the experiment's size, measured in the same run (these machines are shared: compare ratios, not
+milliseconds). Prints one JSON line. A ratio times the shipped recipe's training seconds (its card) estimates
+a full run, for the 30-minute budget."""
 
 import argparse
+import dataclasses
+import functools
 import json
 import statistics
 import time
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
+from mlsandbox import experiments
+from mlsandbox.data import Split
 from mlsandbox.experiments import rps
 from mlsandbox.train import LAYOUT
 
@@ -24,18 +29,24 @@ parser.add_argument("stages", type=json.loads, nargs="+")
 parser.add_argument("--size", type=int, default=rps.CNN_SIZE)
 args = parser.parse_args()
 
+experiment = experiments.get("rps_cnn")
 
-def step_milliseconds(stages, size: int, batch: int = 64) -> float:
+
+def step_milliseconds(stages, size: int) -> float:
     torch.manual_seed(0)
-    model = rps.build_cnn(stages, size).to(memory_format=LAYOUT).train()
+    count = experiment.recipe.batch_size
+    pictures = np.random.default_rng(0).random((count, 4, size, size), dtype=np.float32)  # colours and coverage
+    poses = np.arange(count) % len(experiment.labels)
+    split = Split(pictures, poses, pictures[:0, :3], poses[:0], pictures[:0, :3], poses[:0], "timing")
+    variant = dataclasses.replace(experiment, build_net=functools.partial(rps.build_cnn, stages, size),
+                                  backdrops=lambda: pictures[:, :3])
+    task = variant.training_task(split, variant.recipe)
+    batch = next(task.batches(torch.Generator().manual_seed(0)))
+    model = variant.build_net().to(memory_format=LAYOUT).train()
     optimizer = torch.optim.AdamW(model.parameters())
-    pictures = torch.rand(batch, 3, size, size).contiguous(memory_format=LAYOUT)
-    poses, coverage = torch.randint(3, (batch,)), torch.rand(batch, 1, size, size)
 
     def step():
-        logits, cells = model.located(pictures)
-        hand = F.avg_pool2d(coverage, size // cells.shape[-1])
-        loss = F.cross_entropy(logits, poses) + F.binary_cross_entropy_with_logits(cells, hand)
+        loss, _, _ = task.loss(model, batch)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -51,8 +62,7 @@ def step_milliseconds(stages, size: int, batch: int = 64) -> float:
     return statistics.median(times)
 
 
-as_stages = lambda channels: tuple(tuple((c, 3) for c in stage) for stage in channels)  # noqa: E731
 shipped = step_milliseconds(rps.CNN_STAGES, rps.CNN_SIZE)
-report = {"shipped_ms": round(shipped, 1), "size": args.size, "threads": torch.get_num_threads(),
-          "ratios": {json.dumps(s): round(step_milliseconds(as_stages(s), args.size) / shipped, 3) for s in args.stages}}
-print(json.dumps(report))
+ratios = {json.dumps(s): round(step_milliseconds(rps.cnn_stages(s), args.size) / shipped, 3) for s in args.stages}
+print(json.dumps({"shipped_ms": round(shipped, 1), "size": args.size, "threads": torch.get_num_threads(),
+                  "ratios": ratios}))

@@ -21,8 +21,12 @@ RENDERS = 10_800  # training pictures for the image models (probes: more renders
 CNN_VALIDATION = 1_800  # the CNN's epoch is chosen on these (300 told its epochs apart by a picture or two)
 
 
-# (channels, kernel) of each convolution, stage by stage
-CNN_STAGES = (((16, 3),), ((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3)))
+def cnn_stages(channels: list[list[int]]) -> tuple:
+    """The channels of each convolution, stage by stage -> the CNN's stages of 3x3 convolutions."""
+    return tuple(tuple((outputs, 3) for outputs in stage) for stage in channels)
+
+
+CNN_STAGES = cnn_stages([[16], [32], [64, 64], [128, 128]])
 
 
 def build_cnn(stages=CNN_STAGES, size=CNN_SIZE):
