@@ -1,6 +1,7 @@
 """Benchmarks of the rock-paper-scissors models through the real server: a 640x480 camera frame read by each
-hand classifier (the server's own time and the round trip), and teach mode: a head fitted from 20 frames of
-each pose, measured on 60 further frames, for each network's features, in two settings:
+hand classifier (the server's own time and the round trip; and a frame with no hand in it, where the landmark
+pipeline looks hardest), and teach mode: a head fitted from 20 frames of each pose, measured on 60 further
+frames, for each network's features, in two settings:
 
 - one person: a single rendered hand per pose, filmed as a webcam films someone holding still (small random
   shifts, zooms, light changes and sensor noise, JPEG), which is what the page's teach mode sees;
@@ -92,6 +93,7 @@ def serving(quick: bool, cli=None, free_port=None, wait_until_up=None) -> tuple[
     rng = np.random.default_rng(0)
     count = 30 if quick else 300
     frames = [camera_frame(hands.render(i, "test")[0], rng) for i in range(30)]
+    empty = [camera_frame(hands.without_hand(i, "test"), rng) for i in range(30)]
     settings = {"one person": one_person(rng), "many hands": many_hands(rng)}
     port = free_port()
     process = subprocess.Popen([*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
@@ -107,12 +109,17 @@ def serving(quick: bool, cli=None, free_port=None, wait_until_up=None) -> tuple[
             answers = [post(connection, path, frames[i % len(frames)], "image/jpeg") for i in range(count)]
             trips = percentiles_ms([seconds for _, seconds in answers])
             server = percentiles_ms([answer["milliseconds"] / 1000 for answer, _ in answers])
+            no_hand = percentiles_ms([post(connection, path, empty[i % len(empty)], "image/jpeg")[0]["milliseconds"] / 1000
+                                      for i in range(count // 3)])
             teaching = {name: teach_and_measure(connection, e.id, *frames_of) for name, frames_of in settings.items()
                         if e.teachable}
-            figures[e.id] = {"predict_640x480_jpeg": {"round_trip": trips, "server": server}, "teach": teaching}
+            figures[e.id] = {"predict_640x480_jpeg": {"round_trip": trips, "server": server},
+                             "predict_640x480_jpeg_no_hand": {"server": no_hand}, "teach": teaching}
             rows.append(row("rps", f"{e.id}: predict a 640x480 JPEG frame, server p50 / round trip p50 (ms)",
                             server["p50_ms"], "{:.1f}", at_most=LANDMARK_SERVER_MS if isinstance(e, HandLandmarks) else None))
             rows[-1]["shown"] = f"{server['p50_ms']:.1f} / {trips['p50_ms']:.1f}"
+            rows.append(row("rps", f"{e.id}: predict a 640x480 JPEG frame with no hand, server p50 (ms)",
+                            no_hand["p50_ms"], "{:.1f}"))
             for name, taught in teaching.items():
                 rows.append(row("rps", f"{e.id}: taught from 20 frames per pose ({name}), accuracy on 60 further",
                                 taught["accuracy"], "{:.3f}", at_least=TEACH_ACCURACY if name == "one person" else None))

@@ -69,6 +69,17 @@ def test_finds_the_hand_where_the_renderer_drew_it(finder):
     assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
 
 
+def test_looks_for_itself_where_no_palm_leads_to_the_hand(finder):
+    picture, _, truth = hands.render(75, "validation")  # a fist seen edge-on: the palm detector misses it
+    frame = Image.fromarray(picture)
+    assert finder.likeliest(frame).score < hl.HAND_THRESHOLD
+    hand = finder.find(frame)
+    assert hand is not None and hand.palm_score is None and hand.score == hand.presence >= hl.LOOK_PRESENCE
+    palm = np.hypot(*(truth[9] - truth[0]))
+    assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
+    assert hand.as_json(frame.size)["seen"] is True
+
+
 def test_sees_no_hand_in_a_blank_frame(finder):
     assert finder.find(Image.new("RGB", (640, 480), (200, 200, 200))) is None
     assert np.isnan(finder.features([Image.new("RGB", (64, 64))])).all()

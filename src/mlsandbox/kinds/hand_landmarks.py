@@ -1,10 +1,11 @@
 """Hand landmark readers: a hand classifier that reads the hand's shape rather than its pixels.
 
 MediaPipe's palm detector finds a palm in the frame, its landmark model places the hand's 21 points on a
-square cut around it, turned upright; a small network trained here names the pose from those points. Both
-MediaPipe networks learned from photos of real hands, so their points carry over from the rendered hands
-the pose network learns on to a person's hand in front of a camera. The geometry between the networks is
-NumPy and Pillow here, so what is served is what is tested.
+square cut around it, turned upright (where no palm leads to a hand, on squares of the frame's middle); a
+small network trained here names the pose from those points. Both MediaPipe networks learned from photos of
+real hands, so their points carry over from the rendered hands the pose network learns on to a person's
+hand in front of a camera. The geometry between the networks is NumPy and Pillow here, so what is served
+is what is tested.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from mlsandbox.runtime import Classifier, ModelUnavailable, open_session_at
 PALM_SIZE, LANDMARK_SIZE = 256, 224  # the two networks' square inputs
 CANDIDATES = 3  # palms the detector proposes (after non-maximum suppression), each given a closer look
 OVERLAP = 0.3  # a proposed palm box overlapping a likelier one by more than this (IoU) is the same palm
-HAND_THRESHOLD = 0.1  # palm score x the landmark model's presence below which the frame holds no hand
+HAND_THRESHOLD = 0.1  # palm score x the landmark model's presence below which the palm led to no hand
+# Where no palm leads to a hand, the landmark model looks for itself: at the middle square of the frame, of
+# these sides (in the frame's longer side), each turned four ways; the likeliest look counts if its presence
+# reaches LOOK_PRESENCE. It finds hands seen edge-on, which the palm detector misses most.
+LOOK_SIDES = (1.0, 0.6)
+LOOK_PRESENCE = 0.3
 CROP_SCALE, CROP_SHIFT = 2.6, 0.5  # MediaPipe's cut from a palm box
 REFINE_SCALE, REFINE_SHIFT = 2.0, 0.1  # and from landmarks
 REFINE_POINTS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
@@ -73,15 +79,16 @@ class Palm(NamedTuple):
 
 class Hand(NamedTuple):
     """What the landmark networks saw: the 21 points in frame pixels (x, y, z; z in the same scale as x,
-    smaller nearer the camera), how sure the landmark model is that they are a hand, and the palm's score."""
+    smaller nearer the camera), how sure the landmark model is that they are a hand, and the palm's score
+    (None where the landmark model found the hand by its own looks, without a palm)."""
 
     points: np.ndarray  # (21, 3)
     presence: float
-    palm_score: float
+    palm_score: float | None
 
     @property
     def score(self) -> float:
-        return self.palm_score * self.presence
+        return self.presence if self.palm_score is None else self.palm_score * self.presence
 
     def as_json(self, size: tuple[int, int]) -> dict:
         return {"seen": True, "score": round(self.score, 4), "size": list(size),
@@ -271,10 +278,14 @@ class HandFinder:
             self.sessions[name] = open_session_at(path, threads, fix)
 
     def find(self, frame: Image.Image) -> Hand | None:
-        """The hand in an RGB frame, or None when none is seen: the likeliest hand, if its palm score times
-        presence reaches HAND_THRESHOLD."""
+        """The hand in an RGB frame, or None when none is seen: the likeliest hand a palm leads to, if its palm
+        score times presence reaches HAND_THRESHOLD; failing that, the landmark model's own likeliest look, if
+        its presence reaches LOOK_PRESENCE."""
         hand = self.likeliest(frame)
-        return hand if hand.score >= HAND_THRESHOLD else None
+        if hand.score >= HAND_THRESHOLD:
+            return hand
+        hand = self.looked_for(frame)
+        return hand if hand.presence >= LOOK_PRESENCE else None
 
     def likeliest(self, frame: Image.Image) -> Hand:
         """The likeliest hand in an RGB frame, however unlikely. Each palm the detector proposes is cut out for
@@ -288,6 +299,15 @@ class HandFinder:
             looks.append((palm.score * presence, palm.score, points))
         _, palm_score, points = max(looks, key=lambda look: look[0])
         return Hand(*self.landmarks(frame, *points_cut(points)), palm_score)
+
+    def looked_for(self, frame: Image.Image) -> Hand:
+        """The likeliest hand the landmark model sees by itself, however unlikely: it looks at the frame's middle
+        squares of LOOK_SIDES, each turned four ways, and the likeliest look is cut again around its points."""
+        centre, longer = np.array(frame.size, np.float32) / 2, max(frame.size)
+        looks = [self.landmarks(frame, *square_cut(centre, np.array(up, np.float32), side * longer))
+                 for side in LOOK_SIDES for up in ((0, -1), (1, 0), (0, 1), (-1, 0))]
+        points, _ = max(looks, key=lambda look: look[1])
+        return Hand(*self.landmarks(frame, *points_cut(points)), None)
 
     def landmarks(self, frame: Image.Image, centre: np.ndarray, right: np.ndarray, down: np.ndarray):
         """The landmark model on one cut of the frame: (21, 3) points in frame pixels, and its presence score

@@ -50,13 +50,14 @@ def seen_in_renders(part: str, count: int, finder) -> tuple[np.ndarray, np.ndarr
 def load(counts: dict[str, int] | None = None) -> Split:
     """The split (FAST_COUNTS in fast mode), cached under the asset cache by render version, counts, the
     networks' sha256 and the finder's settings. Training keeps only the renders where a hand was seen."""
-    from mlsandbox.kinds.hand_landmarks import CANDIDATES, HAND_THRESHOLD, NETWORKS, HandFinder, networks_dir
+    from mlsandbox.kinds import hand_landmarks as hl
 
     counts = counts or (FAST_COUNTS if fast_mode() else COUNTS)
-    key = "-".join(sha[:8] for sha in NETWORKS.values()) + f"-{CANDIDATES}-{HAND_THRESHOLD:g}"
+    looks = "_".join(f"{side:g}" for side in hl.LOOK_SIDES) + f"-{hl.LOOK_PRESENCE:g}"
+    key = "-".join(sha[:8] for sha in hl.NETWORKS.values()) + f"-{hl.CANDIDATES}-{hl.HAND_THRESHOLD:g}-{looks}"
     path = assets.cache_dir() / "hands" / f"points-v{VERSION}-{key}-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
     if not path.exists():
-        finder = HandFinder(networks_dir())
+        finder = hl.HandFinder(hl.networks_dir())
         arrays = {}
         for part in PARTS:
             arrays[f"x_{part}"], arrays[f"y_{part}"] = seen_in_renders(part, counts[part], finder)
