@@ -338,6 +338,11 @@ def cells() -> list:
             * **More looks**: `LOOK_SIDES`. The whole frame and 9 squares of 0.6 of it, 40 looks, read 84.0%
               of the validation renders with the pose network of the time (81.0% with two squares), at about
               0.3 s on every frame where no palm leads to a hand.
+            * **More points, or other points**: `COUNTS` in `mlsandbox/data/hands/__init__.py`. With the looks,
+              points read from 10,800 training renders (8,868 with a hand seen) read 82.0% of the validation
+              renders, with seed 0 and with seed 1, against 81.0% and 81.7% from 5,400; adding 5,000 or 30,000
+              kinematic points to the 5,400 renders' read 81.3% and 80.7%. Neither reached the bar set before
+              they ran (83.0%), and reading twice the renders takes twice the 10 minutes.
             * **Play in the demo** (`mlsandbox serve`): the skeleton drawn over the camera is what the pose
               network reads.
         """),
