@@ -61,12 +61,17 @@ def finder():
     return hl.HandFinder(hl.networks_dir(), threads=1)
 
 
+def assert_on_the_hand(hand, truth):
+    """The points found lie, in the median, within half a palm of where the renderer drew the joints."""
+    palm = np.hypot(*(truth[9] - truth[0]))
+    assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
+
+
 def test_finds_the_hand_where_the_renderer_drew_it(finder):
     picture, _, truth = hands.render(5, "validation")
     hand = finder.find(Image.fromarray(picture))
     assert hand is not None and hand.score >= hl.HAND_THRESHOLD and 0 <= hand.presence <= 1
-    palm = np.hypot(*(truth[9] - truth[0]))
-    assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
+    assert_on_the_hand(hand, truth)
 
 
 def test_looks_for_itself_where_no_palm_leads_to_the_hand(finder):
@@ -75,8 +80,7 @@ def test_looks_for_itself_where_no_palm_leads_to_the_hand(finder):
     assert finder.likeliest(frame).score < hl.HAND_THRESHOLD
     hand = finder.find(frame)
     assert hand is not None and hand.palm_score is None and hand.score == hand.presence >= hl.LOOK_PRESENCE
-    palm = np.hypot(*(truth[9] - truth[0]))
-    assert np.median(np.hypot(*(hand.points[:, :2] - truth).T)) < 0.5 * palm
+    assert_on_the_hand(hand, truth)
     assert hand.as_json(frame.size)["seen"] is True
 
 
