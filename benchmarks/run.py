@@ -84,6 +84,8 @@ def accuracy(quick: bool) -> tuple[dict, list]:
         figures[e.id] = {**metrics, "card_accuracy": (e.card() or {}).get("metrics", {}).get("accuracy")}
         rows.append(row("accuracy", f"{e.id} test accuracy ({n:,} images)", metrics["accuracy"],
                         at_least=ACCURACY_TARGETS.get(e.id)))
+        for name, group in metrics.get("by_group", {}).items():  # e.g. test renders that hold what training never had
+            rows.append(row("accuracy", f"{e.id} test accuracy, {name} ({group['examples']:,} images)", group["accuracy"]))
         if e.id in TOP3_TARGETS:
             rows.append(row("accuracy", f"{e.id} test top-3 accuracy", metrics["top3_accuracy"],
                             at_least=TOP3_TARGETS[e.id]))

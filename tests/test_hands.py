@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mlsandbox.data import hands
+from mlsandbox.data import Split, hands
 from mlsandbox.data.hands import draw, scenes
 
 COUNTS = hands.COUNTS
@@ -69,6 +69,26 @@ def test_training_never_sees_what_is_held_out_and_test_does(drawn):
     assert min(hands.HELD_OUT["test"]["tones"]) > 0 and max(hands.HELD_OUT["test"]["tones"]) < 9
     assert set(hands.SPLIT["test"]["tones"]) == set(hands.HELD_OUT["test"]["tones"])
     assert "test adds tones 4, 8" in hands.DESCRIPTION
+
+
+def test_held_out_groups_name_what_each_test_render_holds_that_training_never_had(drawn):
+    groups = hands.held_out_groups(COUNTS["test"])
+    for i, s in enumerate(drawn["test"]):
+        unseen = hands.unseen(s, "test")
+        assert groups["nothing unseen"][i] == (not any(unseen.values()))
+        assert [groups[f"unseen {kind}"][i] for kind in ("tone", "background", "angle")] == list(unseen.values())
+        assert groups["over wood"][i] == (s.background[0] == "wood")
+        assert groups["over coffee.png"][i] == (s.background[1] == "coffee.png")
+    assert (groups["over wood"] | groups["over coffee.png"]).tolist() == groups["unseen background"].tolist()
+    assert 0 < groups["nothing unseen"].sum() < COUNTS["test"]
+
+
+def test_a_quick_subset_keeps_each_test_examples_groups():
+    ids = np.arange(40)
+    split = Split(ids, ids % 3, ids, ids % 3, ids, ids % 3, "numbered", groups={"even": ids % 2 == 0})
+    small = split.subset(8, seed=1)
+    assert len(small.x_test) == 8 and small.x_test.tolist() != ids[:8].tolist()
+    assert small.groups["even"].tolist() == (small.x_test % 2 == 0).tolist()
 
 
 def test_landmarks_lie_on_the_drawn_hand():

@@ -246,6 +246,10 @@ def test_the_cli_evaluates_each_hand_model_on_held_out_renders(experiment_id):
     assert metrics["accuracy"] >= accuracy_floor(experiments.get(experiment_id), 60) > 1 / 3
     if "hands_seen" in metrics:  # a landmark reader: no hand seen counts as wrong
         assert metrics["accuracy"] == pytest.approx(metrics["hands_seen"] * metrics["accuracy_where_seen"])
+    groups, members = metrics["by_group"], hands.held_out_groups(60)
+    assert {name: group["examples"] for name, group in groups.items()} == {k: int(v.sum()) for k, v in members.items()}
+    right = {name: round(group["accuracy"] * group["examples"]) for name, group in groups.items()}
+    assert right["over wood"] + right["over coffee.png"] == right["unseen background"]
 
 
 def test_the_cli_reads_a_hand_with_its_landmarks_or_says_none_is_there(tmp_path):

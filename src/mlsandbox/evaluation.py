@@ -26,15 +26,22 @@ def prepare_all(experiment: Experiment, images: np.ndarray) -> np.ndarray:
     return np.stack([experiment.prepare_array(image) for image in images])
 
 
-def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray,
-             model_path: Path | None = None) -> tuple[dict, np.ndarray]:
-    """Accuracy and top-3 accuracy (JSON-ready) and the confusion matrix of the ONNX model (the
-    committed one by default)."""
+def by_group(right: np.ndarray, groups: dict[str, np.ndarray]) -> dict:
+    """Accuracy over each named group of test examples (right: whether each example was answered right)."""
+    return {name: {"examples": int(members.sum()), "accuracy": float(right[members].mean()) if members.any() else None}
+            for name, members in groups.items()}
+
+
+def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray, model_path: Path | None = None,
+             groups: dict[str, np.ndarray] | None = None) -> tuple[dict, np.ndarray]:
+    """Accuracy and top-3 accuracy (JSON-ready), with accuracy by group where the data names groups of its
+    test examples, and the confusion matrix of the ONNX model (the committed one by default)."""
     probabilities = Classifier(experiment, model_path).probabilities(prepare_all(experiment, images))
     predicted = probabilities.argmax(1)
     metrics = {
         "accuracy": float((predicted == labels).mean()),
         "top3_accuracy": top_k_accuracy(probabilities, labels, 3),
         "test_examples": int(len(labels)),
+        **({"by_group": by_group(predicted == labels, groups)} if groups else {}),
     }
     return metrics, confusion_matrix(predicted, labels, len(experiment.labels))

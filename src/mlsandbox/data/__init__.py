@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,7 @@ class Split:
     x_test: np.ndarray
     y_test: np.ndarray
     description: str
+    groups: dict[str, np.ndarray] = field(default_factory=dict)  # name -> which test examples are in it
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
@@ -31,7 +32,8 @@ class Split:
         for x, y in ((self.x_train, self.y_train), (self.x_val, self.y_val), (self.x_test, self.y_test)):
             keep = rng.permutation(len(y))[: min(n, len(y) // 4)]
             parts += [x[keep], y[keep]]
-        return Split(*parts, description=f"{self.description} (subset of {n} per part)")
+        return Split(*parts, description=f"{self.description} (subset of {n} per part)",
+                     groups={name: members[keep] for name, members in self.groups.items()})  # test's keep
 
 
 @dataclass(frozen=True)

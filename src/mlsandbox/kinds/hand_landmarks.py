@@ -18,7 +18,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 from PIL import Image
 
-from mlsandbox import imaging
+from mlsandbox import evaluation, imaging
 from mlsandbox.assets import sha256_of
 from mlsandbox.kinds import PACKAGE_ARTIFACTS, report_refusal
 from mlsandbox.kinds.hand_classifier import HandClassifier
@@ -219,7 +219,8 @@ class HandLandmarks(HandClassifier):
                    "top3_accuracy": float(((top3 == data.y_test[:, None]).any(axis=1) & seen).mean()),
                    "hands_seen": float(seen.mean()),
                    "accuracy_where_seen": float((predicted == data.y_test)[seen].mean()) if seen.any() else 0.0,
-                   "test_examples": int(len(data.y_test))}
+                   "test_examples": int(len(data.y_test)),
+                   **({"by_group": evaluation.by_group(predicted == data.y_test, data.groups)} if data.groups else {})}
         confusion = np.zeros((3, len(self.labels) + 1), np.int64)  # the last column: no hand seen
         np.add.at(confusion, (data.y_test, np.where(seen, predicted, len(self.labels))), 1)
 

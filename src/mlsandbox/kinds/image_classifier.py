@@ -51,7 +51,7 @@ class ImageClassifier(Experiment):
         return Classifier(self, path)
 
     def evaluate(self, data, model_path: Path | None = None):
-        metrics, confusion = evaluation.evaluate(self, data.x_test, data.y_test, model_path)
+        metrics, confusion = evaluation.evaluate(self, data.x_test, data.y_test, model_path, data.groups)
 
         def draw_confusion(path: Path) -> None:
             from mlsandbox import plots

@@ -145,6 +145,17 @@ def unseen(s: scenes.Scene, part: str) -> dict[str, bool]:
                       or scenes.ROLL_BAND[0] <= abs(s.roll) <= scenes.ROLL_BAND[1])}
 
 
+def held_out_groups(count: int, part: str = "test") -> dict[str, np.ndarray]:
+    """Which of the first count renders of part hold what training never has: none of it, a skin tone, a
+    background or a viewing angle, and each held-out background by name; boolean (count,) each."""
+    drawn = [scene(i, part) for i in range(count)]
+    kinds = {kind: np.array([unseen(s, part)[kind] for s in drawn]) for kind in ("tone", "background", "angle")}
+    backgrounds = np.array([s.background[1] or s.background[0] for s in drawn])  # the photo's name, or the family
+    return {"nothing unseen": ~(kinds["tone"] | kinds["background"] | kinds["angle"]),
+            **{f"unseen {kind}": members for kind, members in kinds.items()},
+            **{f"over {name}": backgrounds == name for name in (*HELD_OUT[part]["textures"], *HELD_OUT[part]["photos"])}}
+
+
 def pose_points(rng: np.random.Generator, label: int) -> np.ndarray:
     """(21, 3) landmarks of a random hand in pose label, with random finger bends and a random training
     view: x right, y down, z away from the camera (as MediaPipe's), wrist at 0, palm length 1."""
@@ -191,7 +202,8 @@ def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: in
         y = {p: stored[f"y_{p}"] for p in PARTS}
         if coverage:
             x["train"] = np.concatenate([x["train"], stored["coverage"]], axis=1)
-    return Split(*(a for p in PARTS for a in (x[p].astype(np.float32) / 255.0, y[p])), description=DESCRIPTION)
+    return Split(*(a for p in PARTS for a in (x[p].astype(np.float32) / 255.0, y[p])), description=DESCRIPTION,
+                 groups=held_out_groups(counts["test"]))
 
 
 def read_as_frame(picture: np.ndarray, size: int) -> np.ndarray:

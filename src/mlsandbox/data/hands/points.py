@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from mlsandbox import assets
 from mlsandbox.data import Split
-from mlsandbox.data.hands import COUNTS, FAST_COUNTS, VERSION, pose_points, render
+from mlsandbox.data.hands import COUNTS, FAST_COUNTS, VERSION, held_out_groups, pose_points, render
 from mlsandbox.data.hands.scenes import PARTS, SEED
 from mlsandbox.kinds import fast_mode
 
@@ -73,4 +73,4 @@ def load(counts: dict[str, int] | None = None) -> Split:
         f"and landmark model read them from the rendered hands (seed {SEED}): the first {counts['train']:,} "
         f"training renders ({int(seen.sum()):,} where a hand was seen), {counts['validation']} validation and "
         f"{counts['test']} test renders (unseen skin tones, backgrounds and angles); a held-out render where no "
-        f"hand is seen counts as a mistake."))
+        f"hand is seen counts as a mistake."), groups=held_out_groups(counts["test"]))
