@@ -353,6 +353,14 @@ def test_with_no_hand_in_view_the_landmark_reader_says_so(pw, live_server, tmp_p
         shot(page, "game-no-hand-1280")
 
 
+def test_the_training_panels_give_accuracy_by_what_training_never_had(segment_camera, live_server):
+    with opened(segment_camera, f"{live_server}/experiments/{GAME}") as page:
+        for experiment_id in FAMILY:
+            groups = experiments.get(experiment_id).card()["benchmarks"]["accuracy"]["by_group"]
+            shown = [f"{name}{group['accuracy']:.1%} of {group['examples']}" for name, group in groups.items()]
+            expect(page.get_by_test_id(f"training-{experiment_id}").locator(".groups li")).to_have_text(shown)
+
+
 # --- teaching ----------------------------------------------------------------------------------------------
 
 def test_the_page_learns_a_hand_from_the_camera_and_reads_it_back(segment_camera, live_server, segments):

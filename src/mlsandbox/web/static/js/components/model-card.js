@@ -20,6 +20,14 @@ const SCORES = {
     ["Hand seen", `in ${percent(m.hands_seen, 1)} of them; the pose right in ${percent(m.accuracy_where_seen, 1)} of those`],
   ],
 };
+// Test accuracy in each group of test examples the data names (the hand renders: by what training never had),
+// from the card's metrics or, for a model trained before they were reported, from its accuracy benchmark.
+function byGroup(card) {
+  const groups = Object.entries(card.metrics.by_group ?? card.benchmarks?.accuracy?.by_group ?? {})
+    .filter(([, group]) => group.accuracy != null);
+  return groups.length > 0 && ["Test accuracy by group", h("ul", { class: "groups" }, groups.map(([name, group]) =>
+    h("li", {}, h("span", {}, name), h("span", {}, `${percent(group.accuracy, 1)} of ${count(group.examples)}`))))];
+}
 const CLASSIFIES = (kind) => !["text generator", "sequence translator"].includes(kind); // has a confusion matrix
 
 function facts(kind, card, labels = Infinity) {
@@ -29,6 +37,7 @@ function facts(kind, card, labels = Infinity) {
       ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
       metrics.top3_accuracy != null && labels > 3 && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
     ]),
+    byGroup(card),
     ["Parameters", count(card.parameters)],
     ["Training", `${training.seconds} s, ${count(training.epochs)} epoch${training.epochs === 1 ? "" : "s"} (best: ${training.best_epoch}) on ${training.device}`],
     ["Data", card.dataset],
