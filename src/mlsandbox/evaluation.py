@@ -27,9 +27,13 @@ def prepare_all(experiment: Experiment, images: np.ndarray) -> np.ndarray:
 
 
 def by_group(right: np.ndarray, groups: dict[str, np.ndarray]) -> dict:
-    """Accuracy over each named group of test examples (right: whether each example was answered right)."""
-    return {name: {"examples": int(members.sum()), "accuracy": float(right[members].mean()) if members.any() else None}
-            for name, members in groups.items()}
+    """The metric "by_group": accuracy over each named group of test examples (right: whether each example was
+    answered right); nothing where the data names no groups."""
+    if not groups:
+        return {}
+    return {"by_group": {name: {"examples": int(members.sum()),
+                                "accuracy": float(right[members].mean()) if members.any() else None}
+                         for name, members in groups.items()}}
 
 
 def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray, model_path: Path | None = None,
@@ -42,6 +46,6 @@ def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray, mod
         "accuracy": float((predicted == labels).mean()),
         "top3_accuracy": top_k_accuracy(probabilities, labels, 3),
         "test_examples": int(len(labels)),
-        **({"by_group": by_group(predicted == labels, groups)} if groups else {}),
+        **by_group(predicted == labels, groups or {}),
     }
     return metrics, confusion_matrix(predicted, labels, len(experiment.labels))

@@ -28,12 +28,11 @@ class Split:
         """A smaller split of the same shape, for quick runs: of each part after a shuffle, the first n, and
         at most a quarter of it (so that a small data set is cut too)."""
         rng = np.random.default_rng(seed)
-        parts = []
-        for x, y in ((self.x_train, self.y_train), (self.x_val, self.y_val), (self.x_test, self.y_test)):
-            keep = rng.permutation(len(y))[: min(n, len(y) // 4)]
-            parts += [x[keep], y[keep]]
-        return Split(*parts, description=f"{self.description} (subset of {n} per part)",
-                     groups={name: members[keep] for name, members in self.groups.items()})  # test's keep
+        pairs = ((self.x_train, self.y_train), (self.x_val, self.y_val), (self.x_test, self.y_test))
+        kept = [rng.permutation(len(y))[: min(n, len(y) // 4)] for _, y in pairs]
+        return Split(*(a[keep] for (x, y), keep in zip(pairs, kept) for a in (x, y)),
+                     description=f"{self.description} (subset of {n} per part)",
+                     groups={name: members[kept[-1]] for name, members in self.groups.items()})
 
 
 @dataclass(frozen=True)

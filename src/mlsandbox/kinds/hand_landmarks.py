@@ -220,7 +220,7 @@ class HandLandmarks(HandClassifier):
                    "hands_seen": float(seen.mean()),
                    "accuracy_where_seen": float((predicted == data.y_test)[seen].mean()) if seen.any() else 0.0,
                    "test_examples": int(len(data.y_test)),
-                   **({"by_group": evaluation.by_group(predicted == data.y_test, data.groups)} if data.groups else {})}
+                   **evaluation.by_group(predicted == data.y_test, data.groups)}
         confusion = np.zeros((3, len(self.labels) + 1), np.int64)  # the last column: no hand seen
         np.add.at(confusion, (data.y_test, np.where(seen, predicted, len(self.labels))), 1)
 

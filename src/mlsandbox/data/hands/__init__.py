@@ -149,7 +149,8 @@ def held_out_groups(count: int, part: str = "test") -> dict[str, np.ndarray]:
     """Which of the first count renders of part hold what training never has: none of it, a skin tone, a
     background or a viewing angle, and each held-out background by name; boolean (count,) each."""
     drawn = [scene(i, part) for i in range(count)]
-    kinds = {kind: np.array([unseen(s, part)[kind] for s in drawn]) for kind in ("tone", "background", "angle")}
+    flags = [unseen(s, part) for s in drawn]
+    kinds = {kind: np.array([f[kind] for f in flags], bool) for kind in ("tone", "background", "angle")}
     backgrounds = np.array([s.background[1] or s.background[0] for s in drawn])  # the photo's name, or the family
     return {"nothing unseen": ~(kinds["tone"] | kinds["background"] | kinds["angle"]),
             **{f"unseen {kind}": members for kind, members in kinds.items()},
