@@ -3,15 +3,18 @@
 import base64
 import io
 import json
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mlsandbox.drawings import canvas_png
 from mlsandbox import experiments, imaging
 from mlsandbox.cli import parser
+from mlsandbox.kinds.image_classifier import ImageClassifier
 
 
 def predict(api, body: bytes, experiment="digits_cnn", content_type="image/png", **params):
@@ -86,6 +89,31 @@ def test_options_and_the_json_form(api, test_digits):
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
     as_json = api.post("/api/experiments/digits_cnn/predict", json={"image": data_url})
     assert as_json.status_code == 200 and as_json.json()["label"] == top["label"]
+
+
+def stroke_on_photo() -> bytes:
+    """A dark stroke over a colour gradient: a drawing to the digit models, a picture to the photo and hand ones."""
+    picture = Image.linear_gradient("L").resize((320, 240)).convert("RGB")
+    ImageDraw.Draw(picture).line([(80, 40), (160, 200)], "black", 14)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+IMAGE_LIKE = [e.id for e in experiments.REGISTRY.values() if isinstance(e, ImageClassifier)]
+
+
+@pytest.mark.parametrize("experiment", IMAGE_LIKE)
+def test_show_input_answers_the_shape_the_schema_names(api, experiment):
+    """Regression: a colour picture's input is three-dimensional, and the schema once allowed only rows (a 500)."""
+    response = predict(api, stroke_on_photo(), experiment, content_type="image/jpeg", show_input="true")
+    assert response.status_code == 200, response.text
+    shape = np.shape(response.json()["input"]) if response.json()["input"] is not None else None
+    described = api.get("/openapi.json").json()["components"]["schemas"]["Prediction"]["properties"]["input"]
+    if shape is None:
+        assert "null for a landmark reader" in described["description"] and experiment == "rps_landmarks"
+    else:
+        assert re.search(rf"{experiment}[^;)]*? {'x'.join(map(str, shape))}", described["description"]), (shape, described)
 
 
 # name: (body from the sample inputs, content type, expected status, words the message must contain)

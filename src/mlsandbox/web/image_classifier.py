@@ -47,11 +47,17 @@ class HandSeen(BaseModel):
                                                              "in MediaPipe's order (wrist first)")
 
 
+INPUT_SHAPES = ("what the model saw, with show_input=true: a drawing as rows of pixels in 0..1 (digits_mlp, digits_cnn "
+                "28x28; sketch_mlp, sketch_cnn 32x32); a picture as its channels (red, green, blue) of rows (rps_cnn "
+                "3x96x96 and rps_mobilenet_v2 3x224x224 in 0..1; image_classification 3x224x224 after ImageNet's "
+                "normalisation); null for a landmark reader, which reads the hand's points, not pixels")
+
+
 class Prediction(BaseModel):
     experiment: str
     label: str | None = Field(description="the most likely label; null when a hand landmark reader sees no hand")
     ranked: list[Guess] = Field(description="labels with their probabilities, most likely first")
-    input: list[list[float]] | None = Field(None, description="what the model saw (with show_input=true)")
+    input: list[list[float]] | list[list[list[float]]] | None = Field(None, description=INPUT_SHAPES)
     heatmap: Heatmap | None = Field(None, description="photo classifiers: where the network looked")
     hand: HandSeen | None = Field(None, description="hand landmark readers: the hand they found, if any")
     milliseconds: float = Field(description="server time from bytes to probabilities")
@@ -85,7 +91,7 @@ async def predict(
         experiment=experiment.id,
         label=ranked[0][0] if ranked else None,
         ranked=[Guess(label=label, probability=p) for label, p in ranked],
-        input=prepared.round(3).tolist() if show_input and isinstance(prepared, np.ndarray) else None,
+        input=model_input(prepared).round(3).tolist() if show_input and model_input(prepared) is not None else None,
         heatmap=answer.get("heatmap"),
         hand=answer.get("hand"),
         milliseconds=round((time.perf_counter() - started) * 1000, 3),
@@ -113,6 +119,12 @@ def examples(
         raise HTTPException(503, str(e)) from None
     return Response(imaging.to_png(np.hstack(list(chosen))), media_type="image/png",
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+def model_input(prepared) -> np.ndarray | None:
+    """The pixels a prepared image gives the network (a photo carries them with its crop box), if it has any."""
+    pixels = getattr(prepared, "input", prepared)
+    return pixels if isinstance(pixels, np.ndarray) else None
 
 
 async def image_of(request: Request) -> bytes:
