@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import json
 import signal
@@ -15,7 +14,6 @@ from mlsandbox import assets, experiments, runtime
 from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-STOP_GRACE = 1.0  # seconds requests under way may take to finish when the server is stopped
 
 
 def cmd_list(args) -> int:
@@ -125,6 +123,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from mlsandbox import imaging
+    from mlsandbox.web import serving
 
     if not loopback(args.host):
         print(f"mlsandbox: warning: binding to {args.host} lets other machines on the network reach this server, "
@@ -133,23 +132,16 @@ def cmd_serve(args) -> int:
     # A camera frame over the WebSocket is bounded like any upload (the frame route answers what is over it),
     # and sent as it is: JPEG bytes do not compress, so per-message deflate would only cost time.
     config = uvicorn.Config("mlsandbox.web.app:app", host=args.host, port=args.port, log_level=args.log_level,
-                            ws_max_size=imaging.MAX_BYTES + 4096, ws_per_message_deflate=False)
-
-    class Server(uvicorn.Server):
-        """On Ctrl-C or SIGTERM, requests under way get STOP_GRACE seconds to finish; then the connections still
-        open are closed (a text stream may have minutes to go), which ends their work, and the server stops."""
-
-        async def shutdown(self, sockets=None):
-            asyncio.get_running_loop().call_later(STOP_GRACE, self.close_connections)
-            await super().shutdown(sockets)
-
-        def close_connections(self):
-            for connection in list(self.server_state.connections):
-                connection.transport.close()
-
+                            ws_max_size=imaging.MAX_BYTES + 4096, ws_per_message_deflate=False, workers=args.workers)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # uvicorn raises SIGTERM again once it has stopped
-    Server(config).run()
+    serving.run(config)
     return 0
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
 
 
 def loopback(host: str) -> bool:
@@ -201,6 +193,8 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the demo pages and the JSON API")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this machine only)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--workers", type=positive, default=1, metavar="N",
+                       help="server processes (default 1); each loads the models and takes requests in turn")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=cmd_serve)
     return p

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -138,7 +139,9 @@ def experiment_page(experiment_id: str) -> FileResponse | HTMLResponse:
 
 @app.get("/api/health")
 async def health() -> dict:  # on the event loop, not behind the thread pool that busy routes share
-    return {"status": "ok", "experiments": len(experiments.REGISTRY), **ongoing}
+    """Whether the server answers; which of its processes answered, and the streams that process has open (each
+    process of `mlsandbox serve --workers N` keeps its own limits)."""
+    return {"status": "ok", "experiments": len(experiments.REGISTRY), "process": os.getpid(), **ongoing}
 
 
 @app.get("/api/experiments")
