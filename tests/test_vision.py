@@ -200,8 +200,9 @@ def test_camera_frames_over_the_websocket(live_server, test_photos):
         assert json.loads(socket.recv(timeout=30)) == {"threshold": 0.9}
         socket.send(frame)
         assert all(d["score"] >= 0.9 for d in json.loads(socket.recv(timeout=30))["detections"])
+        deep = '{"threshold": ' + "[" * 100_000 + "]" * 100_000 + "}"  # deeper than the JSON parser recurses
         for garbage, words in ((b"", "empty"), (b"\x00garbage", "not an image"), ("{oops", "threshold"),
-                               (json.dumps({"threshold": 7}), "threshold")):
+                               (json.dumps({"threshold": 7}), "threshold"), (deep, "threshold")):
             socket.send(garbage)
             assert words in json.loads(socket.recv(timeout=30))["error"]
         socket.send(b"\xff" * (imaging.MAX_BYTES + 1))

@@ -100,7 +100,7 @@ def settings(text: str, threshold: float) -> tuple[float, dict]:
         value = json.loads(text)["threshold"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= value <= 1:
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested too deep to parse
         return threshold, {"error": 'Send {"threshold": x} with x from 0.05 to 1, or a JPEG frame as binary data.'}
     return float(value), {"threshold": float(value)}
 
