@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 1
 
-.PHONY: serve test train benchmark chromium clean
+.PHONY: serve test train benchmark fuzz lock chromium clean
 
 serve: $(VENV)/.serve
 	$(PY) -m mlsandbox fetch
-	$(PY) -m mlsandbox serve --host $(HOST) --port $(PORT)
+	$(PY) -m mlsandbox serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(VENV)/.dev chromium
 	$(PY) -m mlsandbox fetch
@@ -21,19 +22,33 @@ train: $(VENV)/.dev
 benchmark: $(VENV)/.dev
 	$(PY) benchmarks/run.py
 
+fuzz: $(VENV)/.dev
+	$(PY) tools/fuzz.py $(FUZZ)
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-# Serving needs no torch; training, notebooks and tests add it (the CPU build, pinned).
-$(VENV)/.serve: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
+# Every package, transitive ones and the build's included, is installed from a lock with hashes (requirements/,
+# written by `make lock`). Serving needs no torch; training, notebooks and tests add it (the CPU build).
+$(VENV)/.serve: requirements/serve.txt pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements/serve.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[train,test]'
+$(VENV)/.dev: requirements/dev.txt pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.serve
+
+# The locks, from pyproject.toml, by pip-tools in an environment of its own; UPGRADE=--upgrade takes the newest
+# releases that pyproject.toml allows, else the pins already locked are kept.
+LOCKER := build/lock-venv
+LOCK := $(LOCKER)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links --build-deps-for editable $(UPGRADE)
+lock:
+	[ -x $(LOCKER)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/pip install --quiet pip-tools==7.6.2; }
+	$(LOCK) -o requirements/serve.txt pyproject.toml
+	$(LOCK) --extra train --extra test -c requirements/serve.txt -o requirements/dev.txt pyproject.toml
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download is not used).
 chromium:
