@@ -8,6 +8,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,33 +53,75 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mlsandbox", "serve", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+LOGS = Path(tempfile.mkdtemp(prefix="mlsandbox-test-servers-"))  # each test server's output, kept for a look after
+WATCH_EVERY, WATCH_TIMEOUT, WATCH_MISSES = 1.0, 5.0, 3  # seconds, seconds, health checks missed in a row
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+class ServerProcess(subprocess.Popen):
+    """`mlsandbox serve` in a process of its own. Its output goes to a log file: a pipe that nothing reads fills
+    after 64 KB of tracebacks and then blocks the server. Once up, a watchdog asks /api/health every WATCH_EVERY
+    seconds; a server that misses WATCH_MISSES answers in a row is killed, so that a request waiting on it fails
+    within seconds instead of at its timeout, and the test's report shows why (pytest_runtest_makereport)."""
+
+    def __init__(self, port: int, env: dict | None = None, workers: int = 1):
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = LOGS / f"server-{port}.log"
+        command = [sys.executable, "-m", "mlsandbox", "serve", "--port", str(port), "--log-level", "warning",
+                   "--workers", str(workers)]
+        with open(self.log_path, "wb") as log:
+            super().__init__(command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        SERVERS.append(self)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def watch(self) -> None:
+        threading.Thread(target=self._watchdog, daemon=True, name=f"watchdog {self.url}").start()
+
+    def _watchdog(self) -> None:
+        missed = 0
+        while self.poll() is None:
+            time.sleep(WATCH_EVERY)
+            try:
+                missed = 0 if httpx.get(f"{self.url}/api/health", timeout=WATCH_TIMEOUT).status_code == 200 else missed + 1
+            except httpx.HTTPError:
+                missed += 1
+            if missed >= WATCH_MISSES and self.poll() is None:
+                with open(self.log_path, "a") as log:
+                    log.write(f"\n[tests] no answer to /api/health {missed} times in a row: the server is killed\n")
+                self.kill()
+
+
+SERVERS: list[ServerProcess] = []  # every test server started in this session
+LOG_SIZES = pytest.StashKey[dict]()
+
+
+def start_server(port: int, env: dict | None = None, workers: int = 1) -> ServerProcess:
+    return ServerProcess(port, env, workers)
+
+
+def wait_until_up(url: str, process: ServerProcess, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()}")
+            raise RuntimeError(f"server exited with status {process.returncode}:\n{process.tail()}")
         try:
             if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                process.watch()
                 return
         except httpx.TransportError:
             time.sleep(0.05)
-    raise RuntimeError(f"server at {url} did not answer within {seconds} s")
+    raise RuntimeError(f"server at {url} did not answer within {seconds} s:\n{process.tail()}")
 
 
 @contextmanager
-def running_server(env: dict | None = None):
+def running_server(env: dict | None = None, workers: int = 1):
     """The real server (uvicorn, `mlsandbox serve`) in its own process, for the block; yields its base URL."""
     port = free_port()
-    process = start_server(port, env)
+    process = start_server(port, env, workers)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
@@ -87,16 +131,51 @@ def running_server(env: dict | None = None):
         process.wait(timeout=10)
 
 
+def pytest_runtest_setup(item):
+    item.stash[LOG_SIZES] = {server: server.log_path.stat().st_size for server in SERVERS}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with the last lines each test server logged while it ran."""
+    report = yield
+    if report.failed:
+        before = item.stash.get(LOG_SIZES, {})
+        for server in SERVERS:
+            if server.log_path.stat().st_size > before.get(server, 0):
+                report.sections.append((f"server {server.url} (log {server.log_path}, last lines)", server.tail()))
+    return report
+
+
 @pytest.fixture(scope="session")
 def live_server():
     with running_server() as url:
         yield url
 
 
+@pytest.fixture(scope="session")
+def two_process_server():
+    """The server as `mlsandbox serve --workers 2`: whichever process takes a request must answer it alike."""
+    with running_server(workers=2) as url:
+        yield url
+
+
+def pytest_generate_tests(metafunc):
+    """A module that sets EACH_SERVER = True runs its tests of `api` against one process and against two."""
+    if "api" in metafunc.fixturenames and getattr(metafunc.module, "EACH_SERVER", False):
+        metafunc.parametrize("processes", [1, 2], ids=["1 process", "2 processes"], indirect=True, scope="module")
+
+
 @pytest.fixture(scope="module")
-def api(live_server):
-    """An HTTP client of the live server."""
-    with httpx.Client(base_url=live_server, timeout=30) as client:
+def processes(request) -> int:
+    return getattr(request, "param", 1)
+
+
+@pytest.fixture(scope="module")
+def api(request, processes):
+    """An HTTP client of the live server (of the one with two processes, where the module asks for each)."""
+    url = request.getfixturevalue("live_server" if processes == 1 else "two_process_server")
+    with httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
 

@@ -16,6 +16,8 @@ from mlsandbox import experiments, imaging
 from mlsandbox.cli import parser
 from mlsandbox.kinds.image_classifier import ImageClassifier
 
+EACH_SERVER = True  # its tests of `api` run against one server process and against two (conftest)
+
 
 def predict(api, body: bytes, experiment="digits_cnn", content_type="image/png", **params):
     return api.post(f"/api/experiments/{experiment}/predict", content=body,
