@@ -20,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from collections import Counter, defaultdict
 
 import httpx
@@ -47,8 +48,7 @@ def probe(port: int, pid: int, stop, answer) -> None:
     while not stop.is_set():
         tick = time.perf_counter()
         if len(rss) <= (tick - started):
-            with open(f"/proc/{pid}/status") as f:
-                rss.append(next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:")))
+            rss.append(sum(resident_bytes(p) for p in tree(pid)))
         try:
             connection.request("GET", "/api/health")
             response = connection.getresponse()
@@ -128,7 +128,7 @@ async def clients(port: int, bodies: dict, count: int, seconds: float, tally: Ta
     await asyncio.gather(*(person(i, port, bodies, stop_at, tally) for i in range(count)))
 
 
-def soak(quick: bool, cli=None, free_port=None, wait_until_up=None, drawings=None) -> tuple[dict, list]:
+def soak(quick: bool, serve=None, free_port=None, wait_until_up=None, drawings=None) -> tuple[dict, list]:
     missing = [i for i in ("digits_cnn", "sketch_cnn", "shakespeare_lstm", "object_detection")
                if not experiments.get(i).model_path.is_file()]
     if missing:
@@ -138,8 +138,7 @@ def soak(quick: bool, cli=None, free_port=None, wait_until_up=None, drawings=Non
     bodies = {"digit": drawings(experiments.get("digits_cnn"), rng),
               "sketch": drawings(experiments.get("sketch_cnn"), rng), "frame": vision.frames()}
     port, log = free_port(), tempfile.TemporaryFile()
-    process = subprocess.Popen([*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=log,
+    process = subprocess.Popen(serve(port), stdout=subprocess.DEVNULL, stderr=log,
                                env={**os.environ, "MLSANDBOX_WORKERS": str(WORKERS)})
     tally = Tally()
     try:
@@ -167,10 +166,21 @@ def soak(quick: bool, cli=None, free_port=None, wait_until_up=None, drawings=Non
     return figures_and_rows(quick, count, seconds, wall, cpu_s, tally, health, rss, status, stop_s, server_log)
 
 
+def tree(pid: int) -> list[int]:
+    """The process and its children (the server's worker processes, when it runs several), from /proc."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(p for child in children for p in tree(int(child)))]
+
+
+def resident_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+
 def cpu_seconds(pid: int) -> float:
-    """The CPU time a process has used so far (user and system), from /proc."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The CPU time a process and its children have used so far (user and system), from /proc."""
+    fields = [open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split() for p in tree(pid)]
+    return sum(int(f[11]) + int(f[12]) for f in fields) / os.sysconf("SC_CLK_TCK")
 
 
 def figures_and_rows(quick, count, seconds, wall, cpu_s, tally, health, rss, status, stop_s, server_log):

@@ -44,6 +44,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
 SERVED = {"digits_cnn": 3.0, "sketch_cnn": 5.0}  # what the HTTP measure sends drawings to: its p50 target, ms
 LOADED = "digits_cnn"  # the model the concurrent load goes to
+SERVER_PROCESSES = 1  # `mlsandbox serve --workers`, from --workers
 ACCURACY_TARGETS = {"digits_mlp": 0.988, "digits_cnn": 0.996, "sketch_mlp": 0.36, "sketch_cnn": 0.58,
                     "rps_cnn": 0.93, "rps_mobilenet_v2": 0.97, "rps_landmarks": 0.95}
 TOP3_TARGETS = {"sketch_cnn": 0.77}
@@ -74,6 +75,11 @@ def cli() -> list[str]:
 
 
 # 1. Accuracy on the held-out test split, through the exported ONNX model and the shared preprocessing.
+
+def serve(port: int) -> list[str]:
+    """The command that serves on port, in as many processes as --workers says."""
+    return [*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning", "--workers", str(SERVER_PROCESSES)]
+
 
 def accuracy(quick: bool) -> tuple[dict, list]:
     figures, rows = {}, []
@@ -291,8 +297,7 @@ def http_serving(quick: bool, connections: int = 16) -> tuple[dict, list]:
     port = _free_port()
     log = tempfile.TemporaryFile()
     started = time.perf_counter()
-    process = subprocess.Popen([*cli(), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(serve(port), stdout=subprocess.DEVNULL, stderr=log)
     try:
         try:
             start_s = _first_prediction(port, path(LOADED), bodies[LOADED][0], process, started)
@@ -393,7 +398,7 @@ MEASURES = {"accuracy": accuracy, "canvas": canvas, "time_to_99": time_to_99, "o
             "streams": functools.partial(sequences.streams, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up),
             "vision": functools.partial(vision.serving, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up),
             "rps": functools.partial(rps.serving, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up),
-            "load": functools.partial(load.soak, cli=cli, free_port=_free_port, wait_until_up=_wait_until_up,
+            "load": functools.partial(load.soak, serve=serve, free_port=_free_port, wait_until_up=_wait_until_up,
                                       drawings=page_drawings)}
 
 
@@ -401,7 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny counts: checks the scripts run, figures mean nothing")
     p.add_argument("--only", nargs="+", choices=MEASURES, metavar="NAME", help=f"some of: {', '.join(MEASURES)}")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="server processes for http and load (default 1); "
+                   "results other than one go to latest-workers-N")
     args = p.parse_args(argv)
+    global SERVER_PROCESSES
+    SERVER_PROCESSES = args.workers
     chosen = args.only or list(MEASURES)
     models = trained(kind=Experiment)
     results = {
@@ -412,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "fast_models": [e.id for e in models if "--fast" in (e.card() or {}).get("command", "")],
         "measures": {}, "rows": [],
     }
-    stem = RESULTS / ("quick" if args.quick else "latest")
+    stem = RESULTS / (("quick" if args.quick else "latest") + (f"-workers-{args.workers}" if args.workers > 1 else ""))
     if args.only and stem.with_suffix(".json").is_file():  # keep the other measures of the last run
         previous = json.loads(stem.with_suffix(".json").read_text())
         results["measures"] = {k: v for k, v in previous["measures"].items() if k not in chosen}
@@ -431,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   {r['figure']}: {r['shown']}  {r['target']} {verdict}", file=sys.stderr, flush=True)
     results["rows"].sort(key=lambda r: list(MEASURES).index(r["measure"]))
     report.write(results, stem)
-    if not args.quick:
+    if not args.quick and args.workers == 1:
         record_in_cards(results, chosen)
     print(report.markdown(results))
     failed = [r["figure"] for r in results["rows"] if r["pass"] is False]
