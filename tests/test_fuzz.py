@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 import zlib
 
 import httpx
@@ -90,15 +93,20 @@ def map_body(context, body):
     return body
 
 
-@pytest.fixture(scope="module")
-def server(live_server) -> str:
-    """The live server, once it has taught one hand (so that the taught model's routes are reached beyond 404)."""
+def prepare(url: str) -> None:
+    """What the hooks need of the server at url: the experiments it serves, and a hand it was taught (so that the
+    taught model's routes are reached beyond 404). tools/fuzz.py calls it too."""
     labels = experiments.get("rps_mobilenet_v2").labels
     frames = [{"label": label, "image": data_url(image("JPEG", (64 + 8 * i, 64)))} for label in labels for i in range(5)]
-    response = httpx.post(f"{live_server}/api/experiments/rps_mobilenet_v2/teach", json={"frames": frames}, timeout=60)
+    response = httpx.post(f"{url}/api/experiments/rps_mobilenet_v2/teach", json={"frames": frames}, timeout=60)
     assert response.status_code == 200, response.text
     server_state["model"] = response.json()["model"]
-    server_state["served"] = {e["id"] for e in httpx.get(f"{live_server}/api/experiments").json() if e["trained"]}
+    server_state["served"] = {e["id"] for e in httpx.get(f"{url}/api/experiments").json() if e["trained"]}
+
+
+@pytest.fixture(scope="module")
+def server(live_server) -> str:
+    prepare(live_server)
     return live_server
 
 
@@ -122,3 +130,24 @@ def test_every_operation_answers_as_documented(server, label):
 
     fuzz()
 
+
+
+NOT_UTF8 = os.fsdecode(b"\xb3\x9a.png")  # a file name as Python reads one whose bytes are not UTF-8
+FOUND_COMMANDS = {  # by tools/fuzz.py, each ending in a traceback: (arguments, exit status, what it prints)
+    "a file name that is not UTF-8 is printed as given": (["predict", "digits_cnn", NOT_UTF8], 0, b"\xb3\x9a.png: "),
+    "a prompt that is not UTF-8 is printed as given": (["generate", "shakespeare_lstm", "\udcff\udcfe", "--length", "3",
+                                                       "--seed", "0"], 0, b"\xff\xfe"),
+    "--top below 1": (["predict", "sketch_cnn", NOT_UTF8, "--top", "-1607"], 2, b"whole number of 1 or more"),
+    "--seed below 0": (["generate", "shakespeare_lstm", "hello", "--seed", "-1"], 2, b"whole number of 0 or more"),
+    "an empty text to continue": (["predict", "wikipedia", "", "a"], 2, b"an input is empty"),
+}
+
+
+@pytest.mark.parametrize("name", FOUND_COMMANDS)
+def test_command_lines_found_by_fuzzing(tmp_path, name):
+    args, status, printed = FOUND_COMMANDS[name]
+    (tmp_path / NOT_UTF8).write_bytes(IMAGES[0])
+    done = subprocess.run([sys.executable, "-m", "mlsandbox", *map(os.fsencode, args)], cwd=tmp_path, capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"}, timeout=120)  # as on a UTF-8 desktop
+    assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    assert done.returncode == status and printed in done.stdout + done.stderr, (done.stdout, done.stderr)

@@ -81,7 +81,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    return experiments.get(args.id).predict(args.inputs, as_json=args.json, top=args.top)
+    experiment = experiments.get(args.id)
+    if isinstance(experiment, TextGenerator) and "" in args.inputs:
+        raise Usage("an input is empty: give the start of a text, and the model names the characters likely next.")
+    return experiment.predict(args.inputs, as_json=args.json, top=args.top)
 
 
 def cmd_generate(args) -> int:
@@ -138,10 +141,16 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
+def whole(least: int):
+    """An argument's type: a whole number of least or more."""
+    def number(text: str) -> int:
+        if not text.isdigit() or int(text) < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {least} or more")
+        return int(text)
+    return number
+
+
+positive = whole(1)
 
 
 def loopback(host: str) -> bool:
@@ -178,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("id")
     predict.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (classifiers) or texts")
     predict.add_argument("--json", action="store_true", help="one JSON line per input")
-    predict.add_argument("--top", type=int, default=None, help="how many labels to list (default: all)")
+    predict.add_argument("--top", type=positive, default=None, help="how many labels to list (default: all)")
     predict.set_defaults(run=cmd_predict)
 
     generate = sub.add_parser("generate", help="continue a prompt with a text generator, printed as it is made")
@@ -187,7 +196,7 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--length", type=int, default=400, help="characters to generate (default 400)")
     generate.add_argument("--temperature", type=float, default=0.8, help="below 1 safer, above 1 wilder (0.8)")
     generate.add_argument("--top-k", type=int, default=None, help="choose among the k most likely characters only")
-    generate.add_argument("--seed", type=int, default=None, help="the same seed gives the same text")
+    generate.add_argument("--seed", type=whole(0), default=None, help="the same seed gives the same text")
     generate.set_defaults(run=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the demo pages and the JSON API")
@@ -202,6 +211,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    sys.stdout.reconfigure(errors="surrogateescape")  # a name or text given in bytes that are not UTF-8 is printed as given
     try:
         return args.run(args)
     except (experiments.UnknownExperiment, assets.AssetError, runtime.ModelUnavailable, Usage) as e:
