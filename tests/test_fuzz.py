@@ -140,6 +140,7 @@ FOUND_COMMANDS = {  # by tools/fuzz.py, each ending in a traceback: (arguments, 
     "--top below 1": (["predict", "sketch_cnn", NOT_UTF8, "--top", "-1607"], 2, b"whole number of 1 or more"),
     "--seed below 0": (["generate", "shakespeare_lstm", "hello", "--seed", "-1"], 2, b"whole number of 0 or more"),
     "an empty text to continue": (["predict", "wikipedia", "", "a"], 2, b"an input is empty"),
+    "a text too short to score": (["evaluate", "shakespeare_lstm", "--text", "short.txt"], 2, b"scoring needs 128"),
 }
 
 
@@ -147,6 +148,7 @@ FOUND_COMMANDS = {  # by tools/fuzz.py, each ending in a traceback: (arguments, 
 def test_command_lines_found_by_fuzzing(tmp_path, name):
     args, status, printed = FOUND_COMMANDS[name]
     (tmp_path / NOT_UTF8).write_bytes(IMAGES[0])
+    (tmp_path / "short.txt").write_text("To be, or not to be. " * 5)
     done = subprocess.run([sys.executable, "-m", "mlsandbox", *map(os.fsencode, args)], cwd=tmp_path, capture_output=True,
                           env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"}, timeout=120)  # as on a UTF-8 desktop
     assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")

@@ -110,6 +110,9 @@ def of_kind(kind: type) -> list[str]:
     return [e.id for e in experiments.REGISTRY.values() if isinstance(e, kind)]
 
 
+SCORED_PIECES = 64  # a text generator's score reads the text as this many pieces (Generator.score's streams)
+
+
 def read_text(name: str) -> str:
     try:
         text = Path(name).read_bytes().decode("utf-8")
@@ -117,8 +120,9 @@ def read_text(name: str) -> str:
         raise Usage(f"{name}: {e.strerror}") from None
     except UnicodeDecodeError as e:
         raise Usage(f"{name} is not UTF-8 text (byte {e.start}); save it as UTF-8.") from None
-    if len(text) < 2:
-        raise Usage(f"{name} has fewer than two characters: there is nothing to predict.")
+    if len(text) < 2 * SCORED_PIECES:
+        raise Usage(f"{name} has {len(text)} characters; scoring needs {2 * SCORED_PIECES} at least (it reads the text as "
+                    f"{SCORED_PIECES} pieces side by side, and predicts each piece's second character onwards).")
     return text
 
 
