@@ -1,8 +1,10 @@
-"""What the routes of every kind share: finding the experiment, reading a bounded request body, running a
-model off the event loop, and answering what cannot be served (and documenting those answers)."""
+"""What the routes of every kind share: finding the experiment, reading a bounded request body (and the data
+URLs in it), running a model off the event loop, and answering what cannot be served (and documenting those
+answers)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections import Counter
 from contextlib import contextmanager
@@ -108,6 +110,13 @@ async def read_body(request: Request, limit: int, what: str) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def from_data_url(encoded) -> bytes:
+    """The bytes of a data URL (data:image/jpeg;base64,...) or of plain base64; ValueError if it is neither."""
+    if not isinstance(encoded, str):
+        raise ValueError(f"expected a string, got {type(encoded).__name__}")
+    return base64.b64decode(encoded.partition(",")[2] if encoded.startswith("data:") else encoded, validate=True)
 
 
 @contextmanager

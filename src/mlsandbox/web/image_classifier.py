@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 
@@ -14,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import assets, imaging, runtime
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
+from mlsandbox.web.common import answered_as_http, experiment_or_404, from_data_url, offload, problems, read_body
 
 router = APIRouter(tags=["image classifiers"])
 
@@ -137,11 +135,8 @@ async def image_of(request: Request) -> bytes:
 
 def image_from_json(body: bytes) -> bytes:
     try:
-        encoded = json.loads(body)["image"]
-        if not isinstance(encoded, str):
-            raise TypeError
-        return base64.b64decode(encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded, validate=True)
-    except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
+        return from_data_url(json.loads(body)["image"])
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise HTTPException(
             422, 'Send JSON as {"image": "data:image/png;base64,..."}, or the raw image bytes with '
             "Content-Type: image/png."
