@@ -61,8 +61,9 @@ def teach_and_measure(connection, experiment_id: str, taught: list[tuple[bytes, 
     body = json.dumps({"frames": [{"label": hands.LABELS[label], "image": base64.b64encode(data).decode()}
                                   for data, label in taught]}).encode()
     answer, seconds = post(connection, f"/api/experiments/{experiment_id}/teach", body, "application/json")
-    right = [post(connection, f"/api/experiments/{experiment_id}/taught/{answer['model']}/predict", data,
-                  "image/jpeg")[0]["label"] == hands.LABELS[label] for data, label in measured]
+    right = [post(connection, f"/api/experiments/{experiment_id}/taught/predict",
+                  json.dumps({"model": answer["model"], "image": base64.b64encode(data).decode()}).encode(),
+                  "application/json")[0]["label"] == hands.LABELS[label] for data, label in measured]
     return {"accuracy": float(np.mean(right)), "frames_taught": len(taught), "frames_measured": len(right),
             "server_ms": answer["milliseconds"], "round_trip_s": round(seconds, 3)}
 

@@ -1,6 +1,7 @@
-"""Rock, paper, scissors: teaching a person's hand (the fit, its limits, bad input to the teach routes) and
-the command line, for the MobileNetV2 model and the hand landmark reader. The held-out renders through the
-API are checked with every experiment (tests/served.py)."""
+"""Rock, paper, scissors: teaching a person's hand (the fit, the taught model the server answers and keeps no
+copy of, bad input to the teach routes, bad taught models) and the command line, for the MobileNetV2 model
+and the hand landmark reader. The held-out renders through the API are checked with every experiment
+(tests/served.py)."""
 
 import base64
 import io
@@ -15,11 +16,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlsandbox import experiments
+from mlsandbox import experiments, imaging
 from mlsandbox.data import hands
 from mlsandbox.kinds import FAST_ENV
-from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, teach
-from mlsandbox.web.hand_classifier import MAX_TAUGHT, MAX_TEACH_BYTES
+from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, TaughtHead, teach
+from mlsandbox.web.hand_classifier import MAX_MODEL_BYTES, MAX_TEACH_BYTES
+from conftest import running_server
 from served import accuracy_floor
 
 HAND = "rps_mobilenet_v2"  # the one that can be taught
@@ -158,27 +160,113 @@ def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
     np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
 
 
-def test_a_taught_model_reads_back_the_hands_it_was_taught(api, renders, experiment_id=HAND):
-    taught = api.post(f"/api/experiments/{experiment_id}/teach", json={"frames": frames(renders, 10)})
-    assert taught.status_code == 200, taught.text
-    answer = taught.json()
-    assert answer["frames"] == {"rock": 10, "paper": 10, "scissors": 10}
-    assert answer["training_accuracy"] >= 0.9 and answer["milliseconds"] < 2000
-    token = answer["model"]
+def test_a_taught_head_comes_back_from_its_json_bit_for_bit():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(30, 64)).astype(np.float32)
+    head = teach(features, np.arange(30) % 3, hands.LABELS)
+    experiment, network = experiments.get(HAND), SimpleNamespace(sha256="ab" * 32, width=64)
+    model = json.loads(json.dumps(head.as_json(experiment, network)))  # as the page keeps it
+    assert model["experiment"] == HAND and model["network_sha256"] == network.sha256
+    assert model["labels"] == list(hands.LABELS) and model["frames"] == head.frames
+    assert len(base64.b64decode(model["weights"])) == 64 * 3 * 4
+    back = TaughtHead.from_json(model, experiment, network)
+    assert back.weights.tobytes() == head.weights.tobytes() and back.bias.tobytes() == head.bias.tobytes()
+    np.testing.assert_array_equal(back.probabilities(features), head.probabilities(features))
+
+
+@pytest.fixture(scope="module")
+def taught(api, renders) -> dict:
+    """The answer of teaching the model 10 frames of each pose (once the server has loaded the network, so that
+    its milliseconds are the teaching's)."""
+    assert api.post(f"/api/experiments/{HAND}/predict", content=renders[0][0]).status_code == 200
+    answer = api.post(f"/api/experiments/{HAND}/teach", json={"frames": frames(renders, 10)})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def read_with(api, model: dict, image: str, experiment_id: str = HAND):
+    return api.post(f"/api/experiments/{experiment_id}/taught/predict", json={"model": model, "image": image})
+
+
+def test_a_taught_model_reads_back_the_hands_it_was_taught(api, renders, taught):
+    assert set(taught) == {"experiment", "model", "frames", "training_accuracy", "milliseconds"}
+    assert taught["frames"] == {"rock": 10, "paper": 10, "scissors": 10}
+    assert taught["training_accuracy"] >= 0.9 and taught["milliseconds"] < 2000
+    model = taught["model"]
+    assert model["experiment"] == HAND and model["labels"] == list(hands.LABELS) and model["frames"] == taught["frames"]
+    assert model["network_sha256"] == experiments.get(HAND).card()["model"]["sha256"]
+    weights = np.frombuffer(base64.b64decode(model["weights"], validate=True), "<f4")
+    assert weights.size == 1280 * 3 and np.isfinite(weights).all() and len(model["bias"]) == 3
+    assert len(json.dumps(model)) < MAX_MODEL_BYTES / 2
     data, label = renders[0]
-    read = api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", content=data,
-                    headers={"Content-Type": "image/jpeg"})
-    assert read.status_code == 200 and read.json()["label"] == hands.LABELS[label]
-    as_json = api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", json={"image": data_url(data)})
-    assert as_json.json()["ranked"] == read.json()["ranked"]
-    exported = api.get(f"/api/experiments/{experiment_id}/taught/{token}")
-    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
-    assert exported.json()["labels"] == list(hands.LABELS) and len(exported.json()["weights"][0]) == 3
-    assert api.post(f"/api/experiments/digits_cnn/taught/{token}/predict", content=data).status_code == 404
-    assert api.delete(f"/api/experiments/rps_cnn/taught/{token}").status_code == 404  # not its model
-    assert api.delete(f"/api/experiments/{experiment_id}/taught/{token}").status_code == 204
-    refused(api.post(f"/api/experiments/{experiment_id}/taught/{token}/predict", content=data), 404, "Teach it again")
-    refused(api.delete(f"/api/experiments/{experiment_id}/taught/{token}"), 404, "Teach it again")
+    read = read_with(api, model, data_url(data))
+    assert read.status_code == 200, read.text
+    assert read.json()["experiment"] == HAND and read.json()["label"] == hands.LABELS[label]
+    assert read_with(api, model, base64.b64encode(data).decode()).json()["ranked"] == read.json()["ranked"]
+
+
+def test_any_server_process_reads_a_taught_model_and_only_its_experiment_does(api, renders, taught):
+    """The server keeps nothing of a taught model: another process (as with `serve --workers N`) reads a frame
+    with it as the one that taught it does; another experiment refuses it."""
+    image = data_url(renders[1][0])
+    here = read_with(api, taught["model"], image)
+    with running_server() as url, httpx.Client(base_url=url, timeout=60) as other:
+        there = read_with(other, taught["model"], image)
+    assert here.status_code == there.status_code == 200, there.text
+    assert [g["label"] for g in there.json()["ranked"]] == [g["label"] for g in here.json()["ranked"]]
+    np.testing.assert_allclose([g["probability"] for g in there.json()["ranked"]],
+                               [g["probability"] for g in here.json()["ranked"]], atol=1e-6)
+    refused(read_with(api, taught["model"], image, "rps_cnn"), 404, "rps_cnn is not taught", f"Teach {HAND} instead")
+    refused(read_with(api, taught["model"], image, "digits_cnn"), 404, "not a hand classifier")
+    refused(read_with(api, {**taught["model"], "experiment": "rps_cnn"}, image), 422, "taught on 'rps_cnn'",
+            f"Teach {HAND} your hand")
+
+
+def test_a_bad_taught_model_is_refused_with_what_to_do(api, renders, taught):
+    model, image = taught["model"], data_url(renders[0][0])
+    url = f"/api/experiments/{HAND}/taught/predict"
+    weights = base64.b64decode(model["weights"])
+    nan = np.frombuffer(weights, "<f4").copy()
+    nan[7] = np.nan
+    bad = {
+        "not JSON": (api.post(url, content=b"{not json"), "Send JSON", '"model"', '"image"'),
+        "no model": (api.post(url, json={"image": image}), "Send JSON", '"model"'),
+        "no image": (api.post(url, json={"model": model}), "Send JSON", '"image"'),
+        "image not base64": (read_with(api, model, "data:image/jpeg;base64,%%%"), "Send JSON"),
+        "not an image": (read_with(api, model, data_url(b"hello")), "not an image"),
+        "a model not an object": (read_with(api, "rock", image), "must be a JSON object", "weights"),
+        "missing fields": (read_with(api, {k: v for k, v in model.items() if k not in ("weights", "bias")}, image),
+                           "has no weights, bias", "teach it again"),
+        "weights not base64": (read_with(api, {**model, "weights": "%%%"}, image), "not base64"),
+        "weights not a string": (read_with(api, {**model, "weights": [1.0, 2.0]}, image), "not base64"),
+        "weights short": (read_with(api, {**model, "weights": base64.b64encode(weights[:-4]).decode()}, image),
+                          "15,356 bytes", "1,280 features by 3 labels", "15,360"),
+        "weights of another shape": (read_with(api, {**model, "weights": base64.b64encode(weights * 2).decode()}, image),
+                                     "30,720 bytes"),
+        "weights not finite": (read_with(api, {**model, "weights": base64.b64encode(nan.tobytes()).decode()}, image),
+                               "finite", "NaN"),
+        "bias not finite": (api.post(url, content=json.dumps({"model": {**model, "bias": [0.1, float("inf"), 0.2]},
+                                                             "image": image}), headers={"Content-Type": "application/json"}),
+                            "finite"),
+        "bias beyond float32": (read_with(api, {**model, "bias": [0.1, 1e39, 0.2]}, image), "finite"),
+        "bias beyond any float": (api.post(url, content=json.dumps({"model": {**model, "bias": [1, 10**400, 2]},
+                                                                   "image": image}),
+                                           headers={"Content-Type": "application/json"}), "finite"),
+        "bias too short": (read_with(api, {**model, "bias": [0.1, 0.2]}, image), "bias", "3 numbers"),
+        "bias not numbers": (read_with(api, {**model, "bias": ["0.1", True, None]}, image), "bias", "3 numbers"),
+        "labels not the experiment's": (read_with(api, {**model, "labels": ["paper", "rock", "scissors"]}, image),
+                                        "['paper', 'rock', 'scissors']", "rock, paper, scissors, in that order"),
+        "another network": (read_with(api, {**model, "network_sha256": "0" * 64}, image),
+                            "taught on another version of the network", "teach it again"),
+        "frames not counts": (read_with(api, {**model, "frames": {"rock": -1, "paper": 2, "scissors": 3}}, image),
+                              "frames", '"rock": 20'),
+    }
+    for name, (response, *words) in bad.items():
+        assert response.status_code == 422, f"{name}: {response.status_code} {response.text[:300]}"
+        detail = response.json()["detail"]
+        assert isinstance(detail, str) and all(w in detail for w in words), f"{name}: {detail}"
+    refused(api.post(url, content=b"x" * (imaging.MAX_BYTES + MAX_MODEL_BYTES + 1)), 413, "bytes")
+    assert read_with(api, model, image).status_code == 200  # and it keeps serving
 
 
 def refused(response, status: int, *words: str) -> None:
@@ -211,17 +299,7 @@ def test_teach_refuses_what_it_cannot_learn_from_and_keeps_serving(api, renders)
     refused(api.post("/api/experiments/digits_cnn/teach", json={"frames": []}), 404, "not a hand classifier")
     refused(api.post("/api/experiments/rps_landmarks/teach", json={"frames": frames(renders, 5)}), 404,
             "rps_landmarks is not taught", f"Teach {HAND} instead")
-    refused(api.post(f"/api/experiments/{HAND}/taught/nothing/predict", content=renders[0][0]), 404, "Teach it again")
-    refused(api.get(f"/api/experiments/{HAND}/taught/nothing"), 404, "Teach it again")
     assert api.get("/api/health").status_code == 200
-
-
-def test_a_flood_of_taught_models_keeps_only_the_newest(api, renders):
-    body = {"frames": frames(renders, 5)}
-    tokens = [api.post(f"/api/experiments/{HAND}/teach", json=body).json()["model"] for _ in range(MAX_TAUGHT + 3)]
-    data = renders[0][0]
-    assert api.post(f"/api/experiments/{HAND}/taught/{tokens[0]}/predict", content=data).status_code == 404
-    assert api.post(f"/api/experiments/{HAND}/taught/{tokens[-1]}/predict", content=data).status_code == 200
 
 
 @pytest.mark.parametrize("experiment_id", ["rps_cnn", HAND])

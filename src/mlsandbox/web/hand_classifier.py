@@ -1,35 +1,29 @@
 """The routes of hand classifiers beyond predict (which is the image classifier's): teach the model a
 person's own hand from a few frames of each pose, then play with what it learned.
 
-A taught model is a small head over the network's features. It lives in this server's memory only: the
-newest MAX_TAUGHT for at most TAUGHT_SECONDS each, or until the person forgets it, never on disk unless the
-person downloads it."""
+A taught model is a small head over the network's features. The server keeps none: teach answers it to the
+person (the page holds it, and may download it), who sends it back with each frame to read. So any server
+process can read any frame, and nothing of a person's hand stays on the server, not even in memory."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import secrets
 import time
-from collections import OrderedDict
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from mlsandbox import experiments, runtime
+from mlsandbox import experiments, imaging, runtime
 from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, HandClassifier, TaughtHead, teach
-from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
-from mlsandbox.web.image_classifier import IMAGE_BODY, Guess, Prediction, image_of
+from mlsandbox.web.common import answered_as_http, experiment_or_404, from_data_url, offload, problems, read_body
+from mlsandbox.web.image_classifier import Guess, Prediction
 
 router = APIRouter(tags=["hand classifiers"])
 
-MAX_TAUGHT = 64  # taught models kept by the server; teaching one more forgets the oldest
-TAUGHT_SECONDS = 3600
 MAX_TEACH_BYTES = TEACH_LIMITS["max_frames"] * TEACH_LIMITS["max_frame_bytes"] * 4 // 3 + 65536  # base64 and JSON
-TAUGHT: OrderedDict[str, tuple[str, TaughtHead]] = OrderedDict()  # token -> (experiment id, head), oldest first
+MAX_MODEL_BYTES = 65536  # a taught model's JSON: MobileNetV2's 1280 x 3 weights are 20 kB of base64
+SEND_TAUGHT = 'Send JSON as {"model": the model that teach answered, "image": "data:image/jpeg;base64,..."}.'
 
 TEACH_BODY = {
     "content": {"application/json": {"schema": {
@@ -45,13 +39,35 @@ TEACH_BODY = {
 }
 
 
+class TaughtModel(BaseModel):
+    """A person's taught model, as teach answers it and the page downloads it: a softmax layer over the network's
+    features. Send it with each frame to POST /api/experiments/{id}/taught/predict; the server keeps no copy."""
+
+    experiment: str = Field(description="the experiment it was taught on: it reads frames for that one only")
+    network_sha256: str = Field(description="the sha256 of the network whose features it reads: a new version of "
+                                            "the network needs the hand taught again")
+    labels: list[str] = Field(description="the experiment's labels, in its order: the weights' columns")
+    weights: str = Field(description="base64 of little-endian float32 numbers, shape (features, labels), row-major")
+    bias: list[float] = Field(description="one number for each label")
+    frames: dict[str, int] = Field(description="frames taught from, by label")
+
+
 class Taught(BaseModel):
     experiment: str
-    model: str = Field(description="the taught model: POST /api/experiments/{id}/taught/{model}/predict uses it")
+    model: TaughtModel
     frames: dict[str, int] = Field(description="frames taught from, by label")
     training_accuracy: float = Field(ge=0, le=1, description="on the frames it was taught from")
     milliseconds: float = Field(description="server time: reading the frames and fitting the head")
-    expires_in_seconds: int
+
+
+TAUGHT_FRAME_BODY = {
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["model", "image"],
+        "properties": {"model": {"$ref": "#/components/schemas/TaughtModel"},
+                       "image": {"type": "string", "description": "the frame as a data URL (data:image/jpeg;base64,...) "
+                                                                  "or plain base64"}}}}},
+    "required": True,
+}
 
 
 def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.ndarray]:
@@ -63,7 +79,7 @@ def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.
         frames = json.loads(body)["frames"]
         if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         refuse('Send JSON as {"frames": [{"label": "rock", "image": "data:image/jpeg;base64,..."}, ...]}.')
     if len(frames) > TEACH_LIMITS["max_frames"]:
         refuse(f"{len(frames)} frames is too many: send at most {TEACH_LIMITS['max_frames']}.")
@@ -75,8 +91,8 @@ def frames_of(body: bytes, experiment: HandClassifier) -> tuple[list[bytes], np.
         if not isinstance(encoded, str):
             refuse(f"Frame {number} has no image: give each frame an \"image\" as a data URL.")
         try:
-            data = base64.b64decode(encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded, validate=True)
-        except (binascii.Error, IndexError, ValueError):
+            data = from_data_url(encoded)
+        except ValueError:
             refuse(f"Frame {number}'s image is not valid base64.")
         if len(data) > TEACH_LIMITS["max_frame_bytes"]:
             refuse(f"Frame {number} is {len(data):,} bytes; a frame may have {TEACH_LIMITS['max_frame_bytes']:,}. "
@@ -101,71 +117,57 @@ def teachable_or_404(experiment_id: str) -> HandClassifier:
     return experiment
 
 
-def fit(experiment: HandClassifier, images: list[bytes], labels: np.ndarray) -> tuple[TaughtHead, float]:
-    """Read each frame as predict does, fit the head on the network's features; (head, training accuracy)."""
-    features = runtime.served(experiment).features([experiment.prepare(data) for data in images])
+def fit(experiment: HandClassifier, images: list[bytes], labels: np.ndarray) -> tuple[dict, float]:
+    """Read each frame as predict does, fit the head on the network's features; (its JSON, training accuracy)."""
+    network = runtime.served(experiment)
+    features = network.features([experiment.prepare(data) for data in images])
     head = teach(features, labels, experiment.labels)
-    return head, float((head.probabilities(features).argmax(1) == labels).mean())
+    return head.as_json(experiment, network), float((head.probabilities(features).argmax(1) == labels).mean())
 
 
-def taught_or_404(experiment: HandClassifier, model: str) -> TaughtHead:
-    now = time.monotonic()
-    for token in [t for t, (_, head) in TAUGHT.items() if now - head.created > TAUGHT_SECONDS]:
-        del TAUGHT[token]
-    owner, head = TAUGHT.get(model, (None, None))
-    if owner != experiment.id:
-        raise HTTPException(404, f"No taught model {model[:40]!r} for {experiment.id}: taught models last "
-                            f"{TAUGHT_SECONDS // 60} minutes and the server keeps the newest {MAX_TAUGHT}. Teach it again.")
-    return head
+def taught_frame(body: bytes) -> tuple[object, bytes]:
+    """The taught model a request carries (unchecked) and its frame's bytes, or a 422 that says what to send."""
+    try:
+        sent = json.loads(body)
+        return sent["model"], from_data_url(sent["image"])
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise HTTPException(422, SEND_TAUGHT) from None
 
 
 @router.post("/api/experiments/{experiment_id}/teach", responses=problems(404, 413, 422, 503),
              openapi_extra={"requestBody": TEACH_BODY})
 async def teach_hand(experiment_id: str, request: Request) -> Taught:
     """Teach the model your own hand: a few camera frames of each pose, labelled. A small head is fitted on
-    the network's features (in about a second) and kept in memory; predict with it by its `model` token."""
+    the network's features (in about a second) and answered as `model`, which the server does not keep: send
+    it with each frame to POST /api/experiments/{id}/taught/predict."""
     experiment = teachable_or_404(experiment_id)
     images, labels = frames_of(await read_body(request, MAX_TEACH_BYTES, "set of frames"), experiment)
     started = time.perf_counter()
     with answered_as_http():
-        head, accuracy = await offload(fit, experiment, images, labels)
-    token = secrets.token_urlsafe(16)
-    TAUGHT[token] = (experiment.id, head)
-    while len(TAUGHT) > MAX_TAUGHT:
-        TAUGHT.popitem(last=False)
-    return Taught(experiment=experiment.id, model=token, frames=head.frames, training_accuracy=accuracy,
-                  milliseconds=round((time.perf_counter() - started) * 1000, 3), expires_in_seconds=TAUGHT_SECONDS)
+        model, accuracy = await offload(fit, experiment, images, labels)
+    return Taught(experiment=experiment.id, model=model, frames=model["frames"], training_accuracy=accuracy,
+                  milliseconds=round((time.perf_counter() - started) * 1000, 3))
 
 
-@router.post("/api/experiments/{experiment_id}/taught/{model}/predict", responses=problems(404, 413, 422, 503),
-             openapi_extra={"requestBody": IMAGE_BODY})
-async def predict_taught(experiment_id: str, model: str, request: Request) -> Prediction:
-    """Name the pose in a frame with a taught model (the body as for predict)."""
+@router.post("/api/experiments/{experiment_id}/taught/predict", responses=problems(404, 413, 422, 503),
+             openapi_extra={"requestBody": TAUGHT_FRAME_BODY})
+async def predict_taught(experiment_id: str, request: Request) -> Prediction:
+    """Name the pose in a frame with a taught model: JSON of the model that teach answered and the frame.
+    Neither is kept."""
     experiment = teachable_or_404(experiment_id)
-    head = taught_or_404(experiment, model)
-    data = await image_of(request)
+    model, data = taught_frame(await read_body(request, imaging.MAX_BYTES + MAX_MODEL_BYTES, "frame"))
     started = time.perf_counter()
+
+    def read():  # in a worker thread
+        network = runtime.served(experiment)
+        try:
+            head = TaughtHead.from_json(model, experiment, network)
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
+        return head.ranked(network.features([experiment.prepare(data)])[0])
+
     with answered_as_http():
-        features = await offload(lambda: runtime.served(experiment).features([experiment.prepare(data)])[0])
-    ranked = head.ranked(features)
+        ranked = await offload(read)
     return Prediction(experiment=experiment.id, label=ranked[0][0],
                       ranked=[Guess(label=label, probability=p) for label, p in ranked],
                       milliseconds=round((time.perf_counter() - started) * 1000, 3))
-
-
-@router.get("/api/experiments/{experiment_id}/taught/{model}", responses=problems(404))
-def export_taught(experiment_id: str, model: str) -> JSONResponse:
-    """Download a taught model (its head's weights over the network's features), the only way it leaves memory."""
-    experiment = teachable_or_404(experiment_id)
-    head = taught_or_404(experiment, model)
-    return JSONResponse({"experiment": experiment.id, "network_sha256": runtime.served(experiment).sha256,
-                         **head.exported()},
-                        headers={"Content-Disposition": f'attachment; filename="{experiment.id}-taught.json"'})
-
-
-@router.delete("/api/experiments/{experiment_id}/taught/{model}", status_code=204, responses=problems(404))
-def forget_taught(experiment_id: str, model: str) -> Response:
-    """Forget a taught model now, rather than when it expires."""
-    taught_or_404(teachable_or_404(experiment_id), model)
-    TAUGHT.pop(model, None)  # a teach running meanwhile may have dropped it already
-    return Response(status_code=204)

@@ -37,5 +37,3 @@ export const postImage = (url, blob) =>
 
 export const postJSON = (url, body) =>
   send(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-
-export const remove = (url) => send(url, { method: "DELETE" });

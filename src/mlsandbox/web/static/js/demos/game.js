@@ -1,14 +1,15 @@
 // The "game" demo: rock, paper, scissors against the computer. "Rock… Paper… Scissors… Shoot!", and on
 // "Shoot!" a hand classifier of the family reads the person's move from the camera (or a model taught the
-// person's own hand on this page). The computer plays at random or predicts the person with a Markov
-// chain (components/rps-strategy.js). A model that reads the hand's landmarks also says where the hand is:
-// its skeleton is drawn over the camera and over the snapshot until the next round.
+// person's own hand on this page, which the page holds and sends with each snapshot: the server keeps none).
+// The computer plays at random or predicts the person with a Markov chain (components/rps-strategy.js). A
+// model that reads the hand's landmarks also says where the hand is: its skeleton is drawn over the camera
+// and over the snapshot until the next round.
 //
 // data-state of the game ([data-testid=game-demo]): "idle", "counting", "asking", "answered", "unclear"
 // (the model was not sure enough to score) or "error"; of the teach panel ([data-testid=teach]): "empty",
 // "capturing", "ready" (every pose has frames enough), "teaching", "taught" or "error". The camera stage
 // has data-started: performance.now() when the camera last came on.
-import { postImage, postJSON, remove } from "../api.js";
+import { postImage, postJSON } from "../api.js";
 import { createCamera, fitOverlay } from "../components/camera.js";
 import { drawSkeleton } from "../components/skeleton.js";
 import { MOVES, computerMove, outcome, predictNext, predictability, reason } from "../components/rps-strategy.js";
@@ -35,6 +36,12 @@ const STRATEGIES = {
 const shortTitle = (member) => member.title.replace(/^[^:]*:\s*/, "");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const api = (id) => `/api/experiments/${encodeURIComponent(id)}`;
+const dataUrl = (blob) => new Promise((resolve, reject) => {
+  const reader = new FileReader();
+  reader.onload = () => resolve(reader.result);
+  reader.onerror = () => reject(reader.error);
+  reader.readAsDataURL(blob);
+});
 
 // A button that cannot be pressed now. One busy with its own work keeps keyboard focus (aria-disabled);
 // one with nothing to do (no model, no camera) is disabled outright.
@@ -157,13 +164,6 @@ export function mount(root, { experiment, members }) {
     return chosen?.details?.teach ? chosen : teachables.find((m) => m.trained) ?? null;
   }
 
-  function chosenUrl() {
-    const taught = modelSelect.value === TAUGHT && teach.taught;
-    if (taught) return `${api(taught.base.id)}/taught/${encodeURIComponent(taught.token)}/predict`;
-    const network = chosenNetwork();
-    return network && `${api(network.id)}/predict`;
-  }
-
   function refresh() {
     const cameraOn = camera.state === "on";
     block(playButton, { off: !chosenNetwork() || !cameraOn, busy: playing });
@@ -243,10 +243,10 @@ export function mount(root, { experiment, members }) {
   }
 
   async function play() {
-    const url = chosenUrl();
-    if (playing || !url || camera.state !== "on") return;
+    const network = chosenNetwork();
+    if (playing || !network || camera.state !== "on") return;
     playing = true;
-    const taughtModel = modelSelect.value === TAUGHT ? teach.taught : null;
+    const taught = modelSelect.value === TAUGHT ? teach.taught : null;
     // The computer chooses before it sees the person's move.
     const strategy = strategySelect.value;
     const planned = computerMove(strategy, history);
@@ -263,13 +263,14 @@ export function mount(root, { experiment, members }) {
       const blob = await camera.snapshot();
       if (!blob) throw new Error("The camera went off before “Shoot!”: start it and press Play again.");
       setState("asking");
-      const answer = await postImage(url, blob);
-      const bones = chosenNetwork()?.details?.bones;
+      const answer = taught
+        ? await postJSON(`${api(network.id)}/taught/predict`, { model: taught.model, image: await dataUrl(blob) })
+        : await postImage(`${api(network.id)}/predict`, blob);
+      const bones = network.details?.bones;
       await showSeen(blob, answer.hand, bones).catch(() => {});
       showSkeleton(answer.hand, bones);
       showRound(answer, planned, expected);
     } catch (e) {
-      if (taughtModel && e.status === 404) teach.forget({ keepFrames: true }); // it expired on the server
       setState("error", e.message);
     } finally {
       countdown.textContent = "";
@@ -311,15 +312,16 @@ export function mount(root, { experiment, members }) {
 }
 
 // The "Teach it your hand" panel: 20 frames of each pose from the camera, sent to the chosen network's
-// teach route; the taught model (a token) lives on the server until it expires. base() is the network
-// to teach; onTaught() and onForget(network) tell the game.
+// teach route; the taught model it answers lives in this panel only (a variable: gone on reload or Forget),
+// and is downloaded from it as it is. base() is the network to teach; onTaught() and onForget(network) tell
+// the game.
 function createTeach({ camera, limits, base, onTaught, onForget }) {
   const perPose = Math.floor(limits.max_frames / MOVES.length);
   const frames = Object.fromEntries(MOVES.map((pose) => [pose, []])); // data URLs, newest last
   const grab = h("canvas", { width: FRAME_SIDE, height: FRAME_SIDE });
   let capturing = null; // the pose being filmed
   let teaching = false;
-  let taught = null; // { token, base (the network's info), frames, expires }
+  let taught = null; // { model (as teach answered it), base (the network's info), file (its download's URL) }
 
   const poses = MOVES.map((pose) => {
     const button = h("button", { type: "button", "data-testid": `teach-show-${pose}` }, `Show ${pose}`);
@@ -347,8 +349,9 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     h("div", { class: "teach-buttons" }, goButton, forgetButton, download),
     problem, status,
     h("p", { class: "game-note muted teach-privacy", "data-testid": "teach-privacy" }, "Your frames go to the server " +
-      "only when you press Teach. The taught model lives in the server's memory for this page's session only (an " +
-      "hour at most, or until you press Forget) and is never saved anywhere unless you download it."));
+      "only when you press Teach, and it keeps none of them. The taught model lives in this page only: it goes to " +
+      "the server with each move you play and is not kept there either. Reloading the page or pressing Forget " +
+      "drops it, and it is saved nowhere unless you download it."));
 
   function setState(state, message = "") {
     element.dataset.state = state;
@@ -422,37 +425,39 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     try {
       const answer = await postJSON(`${api(net.id)}/teach`, body);
       const learned = Object.values(answer.frames).reduce((sum, n) => sum + n, 0);
-      dropOnServer(taught); // the model taught before this one
-      taught = { token: answer.model, base: net, expires: answer.expires_in_seconds };
-      download.href = `${api(net.id)}/taught/${encodeURIComponent(answer.model)}`;
+      drop(); // the model taught before this one
+      const file = URL.createObjectURL(new Blob([JSON.stringify(answer.model)], { type: "application/json" }));
+      taught = { model: answer.model, base: net, file };
+      Object.assign(download, { href: file, download: `${net.id}-taught.json` });
       status.textContent = `Learned from ${count(learned)} frames in ${count(Math.round(answer.milliseconds))} ms ` +
-        `(training accuracy ${percent(answer.training_accuracy, 0)}). It plays as “Your hand (taught)” and is kept ` +
-        `for ${Math.round(answer.expires_in_seconds / 60)} minutes.`;
+        `(training accuracy ${percent(answer.training_accuracy, 0)}). It plays as “Your hand (taught)” and lives ` +
+        "in this page until you reload it or press Forget.";
       teaching = false;
       setState("taught");
       onTaught();
     } catch (e) {
       teaching = false;
-      status.textContent = taught ? "Your earlier taught model is still there." : "";
+      status.textContent = taught ? "Your earlier taught model is still in this page." : "";
       setState("error", e.message);
     }
     refresh();
   }
 
-  // The server forgets a taught model on request; one it has already dropped needs nothing more.
-  const dropOnServer = (t) => t && remove(`${api(t.base.id)}/taught/${encodeURIComponent(t.token)}`).catch(() => {});
-
-  function forget({ keepFrames = false } = {}) {
-    const was = taught;
+  // The taught model and its download, dropped from the page (the server never kept them).
+  function drop() {
+    if (taught) URL.revokeObjectURL(taught.file);
+    download.removeAttribute("href");
     taught = null;
-    if (!keepFrames) {
-      MOVES.forEach((pose) => (frames[pose] = []));
-      dropOnServer(was);
-    }
+  }
+
+  function forget() {
+    const was = taught?.base;
+    drop();
+    MOVES.forEach((pose) => (frames[pose] = []));
     setState("empty");
-    status.textContent = keepFrames ? "The taught model is gone: press Teach to teach it again."
-      : "Forgotten: the frames are gone from this page and the taught model from the server.";
-    onForget(was?.base);
+    status.textContent = "Forgotten: the frames and the taught model are gone from this page, and the server kept " +
+      "neither.";
+    onForget(was);
   }
 
   goButton.addEventListener("click", () => !blocked(goButton) && go());
@@ -461,5 +466,5 @@ function createTeach({ camera, limits, base, onTaught, onForget }) {
     (poses[0].button.disabled ? heading : poses[0].button).focus(); // keyboard focus stays in the panel
   });
 
-  return { element, refresh, forget, get taught() { return taught; } };
+  return { element, refresh, get taught() { return taught; } };
 }
