@@ -175,7 +175,7 @@ def processes(request) -> int:
 def api(request, processes):
     """An HTTP client of the live server (of the one with two processes, where the module asks for each)."""
     url = request.getfixturevalue("live_server" if processes == 1 else "two_process_server")
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=60) as client:
         yield client
 
 

@@ -28,10 +28,7 @@ HAND = "rps_mobilenet_v2"  # the one that can be taught
 HANDS = [e.id for e in experiments.REGISTRY.values() if e.family == "rps"]
 
 
-@pytest.fixture(scope="module")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=60) as client:
-        yield client
+EACH_SERVER = True  # its tests of `api` run against one server process and against two (conftest)
 
 
 def jpeg(picture: np.ndarray, size: int = 224) -> bytes:
@@ -191,7 +188,7 @@ def read_with(api, model: dict, image: str, experiment_id: str = HAND):
 def test_a_taught_model_reads_back_the_hands_it_was_taught(api, renders, taught):
     assert set(taught) == {"experiment", "model", "frames", "training_accuracy", "milliseconds"}
     assert taught["frames"] == {"rock": 10, "paper": 10, "scissors": 10}
-    assert taught["training_accuracy"] >= 0.9 and taught["milliseconds"] < 2000
+    assert taught["training_accuracy"] >= 0.9 and taught["milliseconds"] > 0  # its speed: benchmarks/run.py --only rps
     model = taught["model"]
     assert model["experiment"] == HAND and model["labels"] == list(hands.LABELS) and model["frames"] == taught["frames"]
     assert model["network_sha256"] == experiments.get(HAND).card()["model"]["sha256"]
@@ -220,6 +217,21 @@ def test_any_server_process_reads_a_taught_model_and_only_its_experiment_does(ap
     refused(read_with(api, taught["model"], image, "digits_cnn"), 404, "not a hand classifier")
     refused(read_with(api, {**taught["model"], "experiment": "rps_cnn"}, image), 422, "taught on 'rps_cnn'",
             f"Teach {HAND} your hand")
+
+
+def test_a_hundred_teach_and_predict_round_trips_answer_whichever_process_takes_them(two_process_server, renders):
+    """Each request on a connection of its own, so that the kernel hands it to either process of the two."""
+    few = frames(renders, 5)
+    answered, processes = 0, set()
+    for _ in range(100):
+        taught = httpx.post(f"{two_process_server}/api/experiments/{HAND}/teach", json={"frames": few}, timeout=60)
+        assert taught.status_code == 200, taught.text
+        read = httpx.post(f"{two_process_server}/api/experiments/{HAND}/taught/predict", timeout=60,
+                          json={"model": taught.json()["model"], "image": few[0]["image"]})
+        answered += read.status_code == 200 and read.json()["label"] in hands.LABELS
+        processes.add(httpx.get(f"{two_process_server}/api/health", timeout=10).json()["process"])
+    assert answered == 100
+    assert len(processes) == 2, "every connection went to one process: the round trips proved nothing"
 
 
 def test_a_bad_taught_model_is_refused_with_what_to_do(api, renders, taught):
