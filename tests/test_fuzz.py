@@ -58,30 +58,33 @@ def ids_of_kind(tags: list[str]) -> list[str]:
 
 
 SCHEMA = schemathesis.openapi.from_dict(app.openapi())
-server_state: dict = {}  # what the server fixture found: the served experiments, a taught hand's model token
+server_state: dict = {}  # what prepare found: the served experiments, and a model taught a hand
 
 
 @SCHEMA.hook
 def flatmap_path_parameters(context, path_parameters):
-    """Mostly an experiment of the operation's kind (a random id only ever meets the 404), and the taught model."""
+    """Mostly an experiment of the operation's kind (a random id only ever meets the 404)."""
     if not path_parameters:
         return st.just(path_parameters)
     known = ids_of_kind(context.operation.definition.raw.get("tags", []))
-    choices = {name: st.just(value) for name, value in path_parameters.items()}
-    choices["experiment_id"] = st.sampled_from(known + [path_parameters["experiment_id"]] * 2)
-    if "model" in path_parameters:
-        choices["model"] = st.sampled_from([server_state["model"], path_parameters["model"]])
-    return st.fixed_dictionaries(choices)
+    return st.fixed_dictionaries({**{name: st.just(value) for name, value in path_parameters.items()},
+                                  "experiment_id": st.sampled_from(known + [path_parameters["experiment_id"]] * 2)})
 
 
 @SCHEMA.hook
 def flatmap_body(context, body):
-    """Real images too, raw or as a data URL, beside the random bytes and JSON the schema allows."""
+    """Real images too, raw or as a data URL, beside the random bytes and JSON the schema allows; and beside a frame
+    for a taught model, the model teach answered: whole, or with one field as drawn."""
     if isinstance(body, bytes):
         return st.sampled_from([body, *IMAGES])
-    if isinstance(body, dict) and "image" in body:
-        return st.sampled_from([body, *({"image": data_url(data)} for data in IMAGES)])
-    return st.just(body)
+    if not (isinstance(body, dict) and "image" in body):
+        return st.just(body)
+    bodies = st.sampled_from([body, *({**body, "image": data_url(data)} for data in IMAGES)])
+    if not isinstance(body.get("model"), dict):
+        return bodies
+    taught = server_state["model"]
+    models = st.sampled_from([body["model"], taught, *({**taught, name: value} for name, value in body["model"].items())])
+    return st.builds(lambda sent, model: {**sent, "model": model}, bodies, models)
 
 
 @SCHEMA.hook
