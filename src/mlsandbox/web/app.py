@@ -10,10 +10,12 @@ import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, runtime
@@ -108,6 +110,16 @@ class SafetyHeaders:
 
 
 app.add_middleware(SafetyHeaders)
+
+
+@app.exception_handler(StarletteHTTPException)  # the class FastAPI raises its own errors with
+async def unreadable_json(request: Request, error: StarletteHTTPException):
+    """A JSON body that FastAPI cannot decode (not UTF-8, or nested too deep) gets the 422 of every request the
+    model cannot read, with what to send, rather than FastAPI's bare 400."""
+    if error.status_code == 400 and isinstance(error.__cause__, (ValueError, RecursionError)):
+        return JSONResponse({"detail": "The body cannot be read as JSON: send UTF-8 JSON, nested no deeper than the "
+                                       "schema at /docs shows."}, status_code=422)
+    return await http_exception_handler(request, error)
 
 
 @app.get("/favicon.ico", include_in_schema=False)
