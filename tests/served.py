@@ -36,6 +36,8 @@ from mlsandbox.kinds.sequence_translator import SequenceTranslator
 from mlsandbox.kinds.text_generator import TextGenerator
 from mlsandbox.runtime import Classifier
 
+# Served and offline answers are the same float32 kernels on the same CPU (0 apart here, every experiment), but
+# for the batch size and threads, whose summation order can move a probability by ~2e-6 (MobileNetV2 against PyTorch).
 SAME_PROBABILITIES = 1e-5
 PER_CLASS = {"digits": 10, "sketches": 1}  # held-out images of each class sent through the API
 EVERY_NTH_RENDER = 10  # of the held-out hand renders, sent as the PNG pictures they were rendered as
@@ -54,6 +56,11 @@ PHOTO_TRUTH = {
 OBJECTS = {"astronaut.png": "person", "chelsea.png": "cat", "coffee.png": "cup", "motorcycle_left.png": "motorcycle"}
 REFERENCE_DETECTIONS = Path(__file__).parent / "data" / "nanodet_reference.json"
 SAME_BOX = 0.5  # intersection over union with the reference's box
+# The reference decoded TensorFlow.js's raw outputs, from which ONNX Runtime's are 6.7e-7 (scores) and 1.4e-5 (box
+# bins) away, and rounded them to 1e-5 and 0.01 px: a score may move 5.7e-6 (measured 3.3e-6); a side, of
+# stride x sum(p(bin) x bin), 32 px x 5 bins x 1.4e-5 = 2.3e-3 px at 416, 4.1e-3 on a 741-pixel photo, 9.1e-3 with
+# the rounding (measured 4.7e-3). A wrong label fails it whatever the numbers.
+REFERENCE_SCORE, REFERENCE_BOX_PIXELS = 1e-5, 0.02
 
 
 @dataclass(frozen=True)
@@ -157,10 +164,16 @@ def served_outputs(served: Served, sample: Sample):
 
 
 def offline_outputs(sample: Sample):
-    """The same, from the committed ONNX file run here."""
+    """The same, from the committed ONNX file run here (once for each held-out sample)."""
+    return _offline_outputs(sample.experiment.id)
+
+
+@functools.cache
+def _offline_outputs(experiment_id: str):
+    sample = held_out(experiment_id)
     e = sample.experiment
-    if isinstance(e, ObjectDetector):
-        detector = Detector(e, committed(e))
+    if isinstance(e, ObjectDetector):  # with the server's threads
+        detector = e.open_runtime(committed(e))
         return [[d.as_json() for d in detector.detect(to_rgb(decode(body)))] for body in sample.inputs]
     if isinstance(e, HandLandmarks):  # no probabilities where it sees no hand
         reader = e.open_runtime(committed(e))
@@ -185,14 +198,20 @@ def difference(served, offline) -> float:
     if isinstance(served, np.ndarray):
         return float(np.abs(served - offline).max())
     worst = 0.0
+    if len(served) != len(offline):
+        return math.inf
     if served and isinstance(served[0], list):  # detections of each photo
         for a, b in zip(served, offline, strict=True):
+            if len(a) != len(b):
+                return math.inf
             for x, y in zip(a, b, strict=True):
                 if x["label"] != y["label"]:
                     return math.inf
                 worst = max(worst, abs(x["score"] - y["score"]), *(abs(p - q) / 1000 for p, q in zip(x["box"], y["box"])))
         return worst
     for a, b in zip(served, offline, strict=True):
+        if len(a.get("characters", [])) != len(b.get("characters", [])):
+            return math.inf
         for x, y in ((a, b), *zip(a.get("characters", []), b.get("characters", []), strict=True)):
             if x.get("character") != y.get("character") or x.get("output") != y.get("output"):
                 return math.inf
@@ -205,12 +224,21 @@ def difference(served, offline) -> float:
 
 def check_is_committed_model(served: Served, sample: Sample, outputs) -> None:
     """(a) The server reports the committed file's sha256 and gives its answers."""
+    check_reports_committed_file(served, sample)
+    check_gives_committed_answers(sample, outputs)
+
+
+def check_reports_committed_file(served: Served, sample: Sample) -> None:
     e = sample.experiment
     sha256 = assets.sha256_of(committed(e))
     assert served.client.get(f"/api/experiments/{e.id}").json()["sha256"] == sha256, \
         f"{e.id}: the server does not serve the committed model file"
+
+
+def check_gives_committed_answers(sample: Sample, outputs) -> None:
     gap = difference(outputs, offline_outputs(sample))
-    assert gap <= SAME_PROBABILITIES, f"{e.id}: served answers differ from the committed model's by {gap:.2e}"
+    assert gap <= SAME_PROBABILITIES, \
+        f"{sample.experiment.id}: served answers differ from the committed model's by {gap:.2e}"
 
 
 def accuracy_floor(experiment: Experiment, n: int) -> float:
@@ -244,6 +272,22 @@ def check_accuracy(served: Served, sample: Sample, outputs) -> None:
     floor = accuracy_floor(e, len(right))
     assert right.mean() >= floor, (f"{e.id}: {right.mean():.3f} of {len(right)} held-out inputs answered right, "
                                    f"below the floor {floor:.3f}")
+
+
+def check_decodes_like_the_reference(detector: Detector, photos: dict[str, Path]) -> None:
+    """The detector's raw outputs decoded in NumPy, with the reference's settings, give the reference's detections
+    (tests/data/nanodet_reference.json: TensorFlow.js's outputs of the same photos, decoded under node)."""
+    reference = json.loads(REFERENCE_DETECTIONS.read_text())
+    settings = reference["decode"]
+    for name, photo in reference["photos"].items():
+        expected = photo["detections"]
+        image = to_rgb(decode(photos[name].read_bytes()))
+        outputs = detector.raw(detector.experiment.prepare(image))
+        got = detector.decode(outputs, image.size, settings["score_threshold"], settings["iou_threshold"])
+        assert [d.label for d in got] == [d["label"] for d in expected], f"{name}: not the reference's detections"
+        for d, e in zip(got, expected):
+            assert abs(d.score - e["score"]) <= REFERENCE_SCORE, f"{name}: {d} is not the reference's {e}"
+            assert np.abs(np.subtract(d.box, e["box"])).max() <= REFERENCE_BOX_PIXELS, f"{name}: {d} is not {e}"
 
 
 def iou(a: list[float], b: list[float]) -> float:

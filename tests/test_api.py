@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+import tolerances
 from mlsandbox.drawings import canvas_png
 from mlsandbox import experiments, imaging
 from mlsandbox.cli import parser
@@ -78,7 +79,7 @@ def test_drawn_test_digits_are_named(api, test_digits, experiment):
         assert response.status_code == 200, response.text
         body = response.json()
         assert [g["label"] for g in body["ranked"]][0] == body["label"]
-        assert sum(g["probability"] for g in body["ranked"]) == pytest.approx(1, abs=1e-3)
+        assert sum(g["probability"] for g in body["ranked"]) == pytest.approx(1, abs=tolerances.SUMS_TO_ONE)
         correct += body["label"] == str(label)
     assert correct >= 28
 

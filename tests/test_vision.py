@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import served
+import tolerances
 from mlsandbox import assets, experiments, imaging
 from mlsandbox.data import coco, imagenet, photos
 from mlsandbox.kinds.object_detector import Detector
@@ -59,7 +60,7 @@ def test_onnx_matches_pytorch_on_every_test_photo(test_photos):
             expected, expected_map = (t[0].numpy() for t in net(torch.from_numpy(photo.input[None])))
         got = model.probabilities(photo.input[None])[0]
         assert got.argmax() == expected.argmax(), name
-        assert np.abs(got - expected).max() <= 1e-4, name
+        assert np.abs(got - expected).max() <= tolerances.ONNX_VS_PYTORCH, name
         _, heat = model.look(photo)
         assert heat.shape == (7, 7) and heat.max() == pytest.approx(1.0)
         assert np.unravel_index(heat.argmax(), heat.shape) == np.unravel_index(expected_map.argmax(), (7, 7))
@@ -93,18 +94,7 @@ def test_the_detector_finds_what_a_person_sees(api, test_photos):
 
 def test_decoding_matches_the_reference_implementation(test_photos):
     """The NumPy decoder against the reference decoder, both given the reference's settings."""
-    reference = json.loads(served.REFERENCE_DETECTIONS.read_text())
-    detector = Detector(DETECTOR)
-    settings = reference["decode"]
-    for name, photo in reference["photos"].items():
-        expected = photo["detections"]
-        image = imaging.to_rgb(imaging.decode(test_photos[name].read_bytes()))
-        outputs = detector.raw(DETECTOR.prepare(image))
-        got = detector.decode(outputs, image.size, settings["score_threshold"], settings["iou_threshold"])
-        assert [d.label for d in got] == [d["label"] for d in expected], name
-        for d, e in zip(got, expected):
-            assert d.score == pytest.approx(e["score"], abs=1e-3)
-            assert np.allclose(d.box, e["box"], atol=1.0), (name, d, e)
+    served.check_decodes_like_the_reference(Detector(DETECTOR), test_photos)
 
 
 @pytest.mark.parametrize("mode", ["L", "P", "RGBA", "LA", "CMYK", "I;16", "1"])

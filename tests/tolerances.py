@@ -1,0 +1,49 @@
+"""How far a recomputed figure may be from the one it is checked against: what floating point can move it on
+another processor, and no further, so that a wrong model still fails (tests/test_teeth.py shows it with the
+wrong models of tests/wrong_models.py). Above all, a figure `mlsandbox evaluate --json` measures against the
+one its model card committed.
+
+What floating point moves was measured on the committed models, float32 as served against the same graphs
+run in float64 (onnx.reference) and against ONNX Runtime with its graph optimisations off (other fused
+kernels, as another processor's may be): a softmax probability moved by at most 6.6e-7 (4.5e-7 from
+float64), a log-probability of shakespeare_lstm's by at most 9.0e-6 (on average 5.2e-7, signs cancelling).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT32_EPS = float(np.finfo(np.float32).eps)  # 1.19e-7
+
+# An accuracy counts test examples, so only one within ~1e-6 of a tie can change side; the test sets hold at most
+# one within 1e-5 (sketch_mlp's top-1 4.5e-6, sketch_cnn's top-3 2.6e-6; summation's closest 6.9e-2): one may flip.
+FLIPPED_EXAMPLES = 1
+# Nats per character: STEP_SUMS of itself, and twice LOG_PROBABILITY (3e-5 nats on shakespeare_lstm). The machine
+# that failed abs=1e-9 was 2.5e-9 away; the LSTM trained before this one 1.4e-2, the transformer 0.22.
+STEP_SUMS = 64 * FLOAT32_EPS  # score() sums each step's 64 log-probabilities in float32: 64 eps in another order
+LOG_PROBABILITY = 9.0e-6  # the most a log-probability moved (measured); each of two processors may move it so far
+# ONNX Runtime against PyTorch on one float32 net: small random nets 3e-8 (probabilities), 9.5e-7 (log-probabilities,
+# 2 ulps), MobileNetV2 on the photos 2.2e-6; a permuted export of the random sketch_cnn is 3.7e-4 away.
+ONNX_VS_PYTORCH = 1e-5
+SUMS_TO_ONE = 1e-5  # float32 probabilities of k classes sum to 1 within about k eps (10 digits: 1.2e-6)
+
+
+def check_counts_match_card(report: dict, card: dict, metrics: tuple[str, ...]) -> None:
+    """Each accuracy-like metric (a share of report["test_examples"]) is the card's, give or take
+    FLIPPED_EXAMPLES examples."""
+    n = report["test_examples"]
+    assert n == card["metrics"]["test_examples"], f"{report['id']}: {n} test examples, the card {card['metrics']}"
+    for metric in metrics:
+        got, committed = round(report[metric] * n), round(card["metrics"][metric] * n)
+        assert abs(got - committed) <= FLIPPED_EXAMPLES, (
+            f"{report['id']}: {metric} {report[metric]:.6f} ({got} of {n}) is {abs(got - committed)} examples "
+            f"from the card's {card['metrics'][metric]:.6f} ({committed}): the card is out of date")
+
+
+def check_nats_match_card(report: dict, card: dict) -> None:
+    """Nats per character is the card's, within what float32 can move a mean of log-probabilities."""
+    committed = card["metrics"]["nats_per_char"]
+    gap = abs(report["nats_per_char"] - committed)
+    assert gap <= STEP_SUMS * committed + 2 * LOG_PROBABILITY, (
+        f"{report['id']}: {report['nats_per_char']:.9f} nats per character is {gap:.2e} from the card's "
+        f"{committed:.9f}: the card is out of date")
