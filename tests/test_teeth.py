@@ -1,9 +1,11 @@
 """The checks of tests/served.py fail when a wrong model is served: a constant answer, the committed model
-with its labels permuted, or another experiment's model under this one's name; and a model file that does
-not match its card is not served at all."""
+with its labels permuted, or another experiment's model under this one's name; so do the card checks of
+tests/tolerances.py on what `mlsandbox evaluate --json` measures of such a model, and the detector's check
+against the reference decoding; and a model file that does not match its card is not served at all."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,10 +15,13 @@ import httpx
 import pytest
 
 import served
+import tolerances
 import wrong_models
 from conftest import free_port, start_server, wait_until_up
 from mlsandbox import experiments
+from mlsandbox.data import photos
 from mlsandbox.experiments import PACKAGE_ARTIFACTS
+from mlsandbox.kinds.object_detector import Detector
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,9 @@ def test_accuracy_check_fails_for_a_wrong_model_of_every_experiment(serve_instea
         with pytest.raises(AssertionError, match="below the floor"):
             served.check_accuracy(server, sample, outputs)
         with pytest.raises(AssertionError, match="not serve the committed model"):
-            served.check_is_committed_model(server, sample, outputs)
+            served.check_reports_committed_file(server, sample)
+        with pytest.raises(AssertionError, match="differ from the committed model's"):  # were its sha256 the same
+            served.check_gives_committed_answers(sample, outputs)
 
 
 def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
@@ -63,9 +70,51 @@ def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
     outputs = served.served_outputs(server, sample)
     served.check_accuracy(server, sample, outputs)  # a good digit model: accuracy alone cannot tell
     with pytest.raises(AssertionError, match="not serve the committed model"):
-        served.check_is_committed_model(server, sample, outputs)
+        served.check_reports_committed_file(server, sample)
+    with pytest.raises(AssertionError, match="differ from the committed model's"):
+        served.check_gives_committed_answers(sample, outputs)
     assert server.client.get("/api/experiments/digits_cnn").json()["sha256"] != served.committed_card(
         experiments.get("digits_cnn"))["model"]["sha256"]
+
+
+# `evaluate --json` on a wrong model's artifacts, judged by the card checks of tests/test_cli.py (accuracies),
+# test_summation.py (exact match) and test_text_generation.py (nats per character): a constant and a permuted model
+# on each check's cheapest experiment, and another experiment's model wherever one reads the same inputs.
+ACCURACIES = ("accuracy", "top3_accuracy")
+CARD_CHECKS = {"digits_mlp": ACCURACIES, "digits_cnn": ACCURACIES, "sketch_cnn": ACCURACIES,
+               "numbers_summation": ("exact_match",), "shakespeare_lstm": ("nats_per_char",)}
+SWAPPED = {"digits_cnn": "digits_mlp", "sketch_cnn": "sketch_mlp", "shakespeare_lstm": "wikipedia"}
+EVALUATED = [(e, kind) for e in ("digits_mlp", "numbers_summation", "shakespeare_lstm") for kind in WRONG] + [
+    (e, "swapped") for e in SWAPPED]
+
+
+def check_matches_card(experiment_id: str, report: dict) -> None:
+    card, metrics = served.committed_card(experiments.get(experiment_id)), CARD_CHECKS[experiment_id]
+    if "nats_per_char" in metrics:
+        tolerances.check_nats_match_card(report, card)
+    else:
+        tolerances.check_counts_match_card(report, card, metrics)
+
+
+@pytest.mark.parametrize("experiment_id, wrong", EVALUATED)
+def test_the_card_checks_of_evaluate_fail_for_a_wrong_model(tmp_path, experiment_id, wrong):
+    experiment = experiments.get(experiment_id)
+    model = WRONG[wrong](experiment) if wrong in WRONG else PACKAGE_ARTIFACTS / SWAPPED[experiment_id] / "model.onnx"
+    wrong_models.serve_in_place(tmp_path, experiment, model)
+    result = subprocess.run([sys.executable, "-m", "mlsandbox", "evaluate", experiment_id, "--json"],
+                            capture_output=True, text=True, env={**os.environ, **served.env_of(tmp_path)}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(AssertionError, match="from the card's"):
+        check_matches_card(experiment_id, json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("wrong", WRONG)
+def test_the_reference_decoding_check_fails_for_a_wrong_detector(tmp_path, wrong):
+    experiment = experiments.get("object_detection")
+    wrong_models.serve_in_place(tmp_path, experiment, WRONG[wrong](experiment))
+    detector = Detector(experiment, tmp_path / experiment.id / "model.onnx")
+    with pytest.raises(AssertionError, match="not the reference's"):
+        served.check_decodes_like_the_reference(detector, photos.load())
 
 
 def test_a_model_file_that_does_not_match_its_card_is_refused_and_the_rest_serve(tmp_path):
