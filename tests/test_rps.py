@@ -22,6 +22,7 @@ from mlsandbox.kinds import FAST_ENV
 from mlsandbox.kinds.hand_classifier import TEACH_LIMITS, TaughtHead, teach
 from mlsandbox.web.hand_classifier import MAX_MODEL_BYTES, MAX_TEACH_BYTES
 from conftest import running_server
+import tolerances
 from served import accuracy_floor
 
 HAND = "rps_mobilenet_v2"  # the one that can be taught
@@ -154,7 +155,7 @@ def test_teach_fits_a_head_that_reads_the_poses_it_was_shown():
     assert (head.probabilities(features[1::2]).argmax(1) == labels[1::2]).mean() >= 0.95
     assert head.seconds < 2.0
     p = head.probabilities(features)
-    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=0, atol=tolerances.SUMS_TO_ONE)
 
 
 def test_a_taught_head_comes_back_from_its_json_bit_for_bit():

@@ -19,10 +19,7 @@ GENERATORS = [e.id for e in experiments.REGISTRY.values() if isinstance(e, TextG
 SHAKESPEARE = "shakespeare_lstm"
 
 
-@pytest.fixture(scope="module")
-def api(live_server):
-    with httpx.Client(base_url=live_server, timeout=60) as client:
-        yield client
+EACH_SERVER = True  # its tests of `api`, the streams among them, run against one server process and against two
 
 
 @pytest.mark.parametrize("net", ["lstm", "transformer"])
