@@ -123,7 +123,7 @@ def backdrops(size: int, count: int = BACKDROPS) -> np.ndarray:
         for i in range(count):
             painted = backgrounds.paint(*backdrop(i), 300)
             pictures.append(read_as_frame(np.round(painted * 255).astype(np.uint8), size))
-        _save(path, backdrops=np.stack(pictures))
+        save(path, backdrops=np.stack(pictures))
     with np.load(path) as stored:
         return stored["backdrops"].astype(np.float32) / 255.0
 
@@ -177,34 +177,39 @@ def gallery(n_per_class: int, part: str, size: int = 150) -> np.ndarray:
 
 
 def load(size: int = 96, counts: dict[str, int] | None = None, train_renders: int = COUNTS["train"],
-         validation_renders: int = COUNTS["validation"], coverage: bool = False) -> Split:
-    """Every picture of each part (counts: COUNTS with train_renders and validation_renders, or FAST_COUNTS in
-    fast mode) rendered at 300x300 and read at size x size as the server reads a camera frame: (N, 3, size,
-    size) float32 in 0..1, cached (uint8) under the asset cache by version, size and counts. With coverage,
-    each training picture has a fourth channel: how much of each pixel is hand (layered), for pasting the
-    hand onto other backgrounds and teaching a network where the hand is."""
+         validation_renders: int = COUNTS["validation"], coverage: bool = False,
+         parts: tuple[str, ...] = PARTS) -> Split:
+    """Every picture of each part named in parts (counts: COUNTS with train_renders and validation_renders, or
+    FAST_COUNTS in fast mode; a part not named is empty) rendered at 300x300 and read at size x size as the
+    server reads a camera frame: (N, 3, size, size) float32 in 0..1, cached (uint8) under the asset cache by
+    version, size, part and count. Since each picture is rendered from its own seed, a part built alone is that
+    part of the whole split. With coverage, each training picture has a fourth channel: how much of each pixel
+    is hand (layered), for pasting the hand onto other backgrounds and teaching a network where the hand is."""
     counts = counts or (FAST_COUNTS if fast_mode() else
                         {**COUNTS, "train": train_renders, "validation": validation_renders})
-    name = f"v{VERSION}-{size}px-{'-'.join(str(counts[p]) for p in PARTS)}{'-coverage' if coverage else ''}.npz"
-    path = assets.cache_dir() / "hands" / name
+    built = {part: rendered(part, counts[part] if part in parts else 0, size, coverage and part == "train")
+             for part in PARTS}
+    return Split(*(a for part in PARTS for a in built[part]), description=DESCRIPTION,
+                 groups=held_out_groups(len(built["test"][1])))
+
+
+def rendered(part: str, count: int, size: int, coverage: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The first count pictures of part as load gives them, float32 (count, 3, or 4 with coverage, size, size),
+    and their labels."""
+    if count == 0:
+        return np.zeros((0, 3 + coverage, size, size), np.float32), np.zeros(0, np.int64)
+    path = assets.cache_dir() / "hands" / f"v{VERSION}-{size}px-{part}-{count}{'-coverage' if coverage else ''}.npz"
     if not path.exists():
-        arrays = {}
-        for part in PARTS:
-            with_coverage = coverage and part == "train"
-            pictures = [(layered if with_coverage else render)(i, part) for i in range(counts[part])]
-            arrays[f"x_{part}"] = np.stack([read_as_frame(picture, size) for picture, *_ in pictures])
-            arrays[f"y_{part}"] = np.array([label for _, label, *_ in pictures], np.int64)
-            if with_coverage:
-                arrays["coverage"] = np.stack([read_as_frame(np.repeat(c[..., None], 3, axis=2), size)[:1]
-                                               for *_, c in pictures])
-        _save(path, **arrays)
-    with np.load(path) as stored:
-        x = {p: stored[f"x_{p}"] for p in PARTS}
-        y = {p: stored[f"y_{p}"] for p in PARTS}
+        drawn = [(layered if coverage else render)(i, part) for i in range(count)]
+        arrays = {"x": np.stack([read_as_frame(picture, size) for picture, *_ in drawn]),
+                  "y": np.array([label for _, label, *_ in drawn], np.int64)}
         if coverage:
-            x["train"] = np.concatenate([x["train"], stored["coverage"]], axis=1)
-    return Split(*(a for p in PARTS for a in (x[p].astype(np.float32) / 255.0, y[p])), description=DESCRIPTION,
-                 groups=held_out_groups(counts["test"]))
+            arrays["coverage"] = np.stack([read_as_frame(np.repeat(c[..., None], 3, axis=2), size)[:1]
+                                           for *_, c in drawn])
+        save(path, **arrays)
+    with np.load(path) as stored:
+        x = np.concatenate([stored["x"], stored["coverage"]], axis=1) if coverage else stored["x"]
+        return x.astype(np.float32) / 255.0, stored["y"]
 
 
 def read_as_frame(picture: np.ndarray, size: int) -> np.ndarray:
@@ -212,7 +217,7 @@ def read_as_frame(picture: np.ndarray, size: int) -> np.ndarray:
     return np.round(imaging.square_photo(Image.fromarray(picture), size) * 255).astype(np.uint8)
 
 
-def _save(path, **arrays) -> None:
+def save(path, **arrays) -> None:
     """Writes the arrays to path whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:

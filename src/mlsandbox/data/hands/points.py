@@ -9,16 +9,13 @@ picture drawn, for comparison (they trained a worse pose network: see the notebo
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from mlsandbox import assets
 from mlsandbox.data import Split
-from mlsandbox.data.hands import COUNTS, FAST_COUNTS, VERSION, held_out_groups, pose_points, render
+from mlsandbox.data.hands import COUNTS, FAST_COUNTS, VERSION, held_out_groups, pose_points, render, save
 from mlsandbox.data.hands.scenes import PARTS, SEED
 from mlsandbox.kinds import fast_mode
 
@@ -47,30 +44,33 @@ def seen_in_renders(part: str, count: int, finder) -> tuple[np.ndarray, np.ndarr
     return np.stack(features), np.array(labels, np.int64)
 
 
-def load(counts: dict[str, int] | None = None) -> Split:
-    """The split (FAST_COUNTS in fast mode), cached under the asset cache by render version, counts, the
-    networks' sha256 and the finder's settings. Training keeps only the renders where a hand was seen."""
-    from mlsandbox.kinds import hand_landmarks as hl
-
+def load(counts: dict[str, int] | None = None, parts: tuple[str, ...] = PARTS) -> Split:
+    """The split (FAST_COUNTS in fast mode) of the parts named (a part not named is empty), each part cached
+    under the asset cache by render version, count, the networks' sha256 and the finder's settings. Training
+    keeps only the renders where a hand was seen."""
     counts = counts or (FAST_COUNTS if fast_mode() else COUNTS)
-    looks = "_".join(f"{side:g}" for side in hl.LOOK_SIDES) + f"-{hl.LOOK_PRESENCE:g}"
-    key = "-".join(sha[:8] for sha in hl.NETWORKS.values()) + f"-{hl.CANDIDATES}-{hl.HAND_THRESHOLD:g}-{looks}"
-    path = assets.cache_dir() / "hands" / f"points-v{VERSION}-{key}-{'-'.join(str(counts[p]) for p in PARTS)}.npz"
-    if not path.exists():
-        finder = hl.HandFinder(hl.networks_dir())
-        arrays = {}
-        for part in PARTS:
-            arrays[f"x_{part}"], arrays[f"y_{part}"] = seen_in_renders(part, counts[part], finder)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(f.name, path)
-    with np.load(path) as stored:
-        x_train, y_train, x_val, y_val, x_test, y_test = (stored[f"{a}_{p}"] for p in PARTS for a in "xy")
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        part_features(part, counts[part] if part in parts else 0) for part in PARTS)
     seen = ~np.isnan(x_train).any(axis=1)
     return Split(x_train[seen], y_train[seen], x_val, y_val, x_test, y_test, description=(
         f"Hand landmarks as features (from the wrist, turned upright, in palm units), as MediaPipe's palm detector "
-        f"and landmark model read them from the rendered hands (seed {SEED}): the first {counts['train']:,} "
-        f"training renders ({int(seen.sum()):,} where a hand was seen), {counts['validation']} validation and "
-        f"{counts['test']} test renders (unseen skin tones, backgrounds and angles); a held-out render where no "
-        f"hand is seen counts as a mistake."), groups=held_out_groups(counts["test"]))
+        f"and landmark model read them from the rendered hands (seed {SEED}): the first {len(y_train):,} "
+        f"training renders ({int(seen.sum()):,} where a hand was seen), {len(y_val)} validation and "
+        f"{len(y_test)} test renders (unseen skin tones, backgrounds and angles); a held-out render where no "
+        f"hand is seen counts as a mistake."), groups=held_out_groups(len(y_test)))
+
+
+def part_features(part: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """seen_in_renders of the first count renders of part, cached."""
+    if count == 0:
+        return np.zeros((0, 63), np.float32), np.zeros(0, np.int64)
+    from mlsandbox.kinds import hand_landmarks as hl
+
+    looks = "_".join(f"{side:g}" for side in hl.LOOK_SIDES) + f"-{hl.LOOK_PRESENCE:g}"
+    key = "-".join(sha[:8] for sha in hl.NETWORKS.values()) + f"-{hl.CANDIDATES}-{hl.HAND_THRESHOLD:g}-{looks}"
+    path = assets.cache_dir() / "hands" / f"points-v{VERSION}-{key}-{part}-{count}.npz"
+    if not path.exists():
+        x, y = seen_in_renders(part, count, hl.HandFinder(hl.networks_dir()))
+        save(path, x=x, y=y)
+    with np.load(path) as stored:
+        return stored["x"], stored["y"]
