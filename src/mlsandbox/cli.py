@@ -64,7 +64,7 @@ def cmd_evaluate(args) -> int:
             raise Usage(f"--text works with text generators ({', '.join(of_kind(TextGenerator))}), not {experiment.id}.")
         metrics, split = runtime.served(experiment).score(read_text(args.text)), args.text
     else:
-        metrics, _ = experiment.evaluate(experiment.load_data())
+        metrics, _ = experiment.evaluate(experiment.test_data())
         split = "test photos" if "photos" in metrics else "test"  # a pretrained model has no test split of ours
     report = {"id": experiment.id, **metrics, "split": split, "model": str(experiment.model_path),
               "sha256": assets.sha256_of(experiment.model_path)}  # the runtime checked it against the card

@@ -29,6 +29,13 @@ def cnn_stages(channels: list[list[int]]) -> tuple:
 CNN_STAGES = cnn_stages([[16], [32], [64, 64], [128, 128]])
 
 
+def loaders(load, **options) -> dict:
+    """An experiment's load_data, load(**options), and its load_test: the same load building the test part
+    alone (each render comes from its own seed, so that is the whole split's test part), for evaluation."""
+    return {"load_data": functools.partial(load, **options),
+            "load_test": functools.partial(load, **options, parts=("test",))}
+
+
 def build_cnn(stages=CNN_STAGES, size=CNN_SIZE):
     from mlsandbox.nets.cnn import CNN
 
@@ -59,8 +66,7 @@ EXPERIMENTS = (
         demo="game",
         labels=hands.LABELS,
         assets=photos.BEHIND_HANDS,
-        load_data=functools.partial(hands.load, size=CNN_SIZE, train_renders=RENDERS, validation_renders=CNN_VALIDATION,
-                                    coverage=True),
+        **loaders(hands.load, size=CNN_SIZE, train_renders=RENDERS, validation_renders=CNN_VALIDATION, coverage=True),
         backdrops=functools.partial(hands.backdrops, CNN_SIZE),
         build_net=build_cnn,
         input_size=(CNN_SIZE, CNN_SIZE),
@@ -77,7 +83,7 @@ EXPERIMENTS = (
         demo="game",
         labels=hands.LABELS,
         assets=photos.BEHIND_HANDS,  # the ImageNet weights are read by training only
-        load_data=functools.partial(hands.load, SIZE, train_renders=RENDERS),
+        **loaders(hands.load, size=SIZE, train_renders=RENDERS),
         build_net=build_mobilenet,
         frozen_lower=True,
         teachable=True,  # its features teach better than the CNN's or the landmarks' (the notebooks)
@@ -94,7 +100,7 @@ EXPERIMENTS = (
         demo="game",
         labels=hands.LABELS,
         assets=photos.BEHIND_HANDS,  # for training and evaluation
-        load_data=points.load,
+        **loaders(points.load),
         build_net=build_pose_net,
         recipe=ImageRecipe(epochs=40, batch_size=128, learning_rate=3e-3, weight_decay=1e-3, flip=True,
                            label_smoothing=0.05),

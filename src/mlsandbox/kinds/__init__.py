@@ -63,6 +63,8 @@ class Experiment:
     demo: str  # the page component that plays with it, e.g. "draw"
     assets: tuple[Asset, ...]
     load_data: Callable[[], Any]  # -> the kind's data: a data.Split, a data.TextSplit, ...
+    # -> load_data's test part alone (its other parts empty), where they cost much to build: see test_data
+    load_test: Callable[[], Any] | None = None
     build_net: Callable[[], Any]  # -> torch.nn.Module (torch is imported only when this is called)
     recipe: Recipe
 
@@ -100,6 +102,10 @@ class Experiment:
     def headline(self, metrics: dict) -> str:
         """The held-out figure that sums the model up, in words, as `mlsandbox list` and the home page show it."""
         return f"{metrics['accuracy']:.2%} test accuracy"
+
+    def test_data(self):
+        """What evaluate scores, and no more where the experiment can build it alone: its test part."""
+        return (self.load_test or self.load_data)()
 
     def make_model(self, fast: bool = False) -> dict:
         """`mlsandbox train ID`: train the network, export it with its card, and return the card. Fast: a small

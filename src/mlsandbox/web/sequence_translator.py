@@ -68,6 +68,6 @@ def held_out(
 ) -> HeldOut:
     """Held-out test inputs drawn at random: the ones to try to trick the model with."""
     experiment = experiment_or_404(experiment_id, SequenceTranslator)
-    texts, _ = experiment.load_data().test
+    texts, _ = experiment.test_data().test
     chosen = np.random.default_rng(seed).choice(len(texts), size=count, replace=False)
     return HeldOut(texts=[texts[i] for i in chosen])
