@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -133,6 +134,11 @@ def running_server(env: dict | None = None, workers: int = 1):
 
 def pytest_runtest_setup(item):
     item.stash[LOG_SIZES] = {server: server.log_path.stat().st_size for server in SERVERS}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == 0:  # the logs are kept for a look only after a failure
+        shutil.rmtree(LOGS, ignore_errors=True)
 
 
 @pytest.hookimpl(wrapper=True)
