@@ -70,7 +70,11 @@ def execute(notebook: nbformat.NotebookNode, timeout: int | None = None) -> nbfo
     manager = KernelManager(kernel_name=KERNEL["name"], kernel_spec_manager=ThisPython())
     client = NotebookClient(notebook, km=manager, timeout=timeout, coalesce_streams=True, record_timing=False,
                             resources={"metadata": {"path": str(HERE)}})
-    client.execute()
+    try:
+        client.execute()
+    finally:  # a client given its kernel's manager leaves the kernel running (about 600 MB each)
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
     for cell in notebook.cells:  # a progress bar that cleared itself leaves only blanks behind
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and not o.text.strip())]
