@@ -50,9 +50,11 @@ def write_onnx(module: torch.nn.Module, args: tuple, path: Path, input_names: li
         registration.setLevel(level)
 
 
-def export(experiment: Experiment, data, result: Result, command: str) -> dict:
-    """Write model.onnx, card.json, history.json, curves.png and the kind's pictures; return the card."""
-    with staged(experiment) as staging:
+def export(experiment: Experiment, data, result: Result, command: str, out: Path | None = None,
+           extra: dict | None = None) -> dict:
+    """Write model.onnx, card.json (with extra), history.json, curves.png and the kind's pictures into out (the
+    experiment's artifact folder by default); return the card."""
+    with staged(experiment, out) as staging:
         model_path = staging / "model.onnx"
         difference = experiment.training_task(data, result.recipe).to_onnx(result.model, model_path)
         if difference > PARITY_TOLERANCE:
@@ -82,6 +84,7 @@ def export(experiment: Experiment, data, result: Result, command: str) -> dict:
                 "recipe": dataclasses.asdict(result.recipe),
             },
             "command": command,
+            **(extra or {}),
         }
         (staging / "card.json").write_text(json.dumps(card, indent=2) + "\n")
         (staging / "history.json").write_text(json.dumps(result.history, indent=2) + "\n")
@@ -119,10 +122,11 @@ def asset_record(asset: Asset) -> dict:
 
 
 @contextlib.contextmanager
-def staged(experiment: Experiment) -> Iterator[Path]:
+def staged(experiment: Experiment, out: Path | None = None) -> Iterator[Path]:
     """A folder to write an experiment's artifacts into; when the block ends without an error, it replaces
-    the experiment's artifact folder in one step (see replace_directory), and otherwise it is removed."""
-    out = experiment.artifact_dir
+    out (the experiment's artifact folder by default) in one step (see replace_directory), and otherwise it is
+    removed."""
+    out = out or experiment.artifact_dir
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{experiment.id}-") as tmp:
         staging = Path(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -133,3 +134,30 @@ def served(experiment: Experiment):
 
 _loaded: dict[str, object] = {}
 _loading = threading.Lock()
+KEPT_ELSEWHERE = 4  # models loaded from outside the artifacts (lab runs) kept in memory at once
+
+
+def checked_at(experiment: Experiment, folder: Path) -> Path:
+    """The model file in folder (a lab run's export), if it matches the card beside it; else ModelUnavailable."""
+    path, card = folder / "model.onnx", folder / "card.json"
+    if not path.is_file() or not card.is_file():
+        raise ModelUnavailable(f"{folder} holds no exported {experiment.id} model.")
+    if json.loads(card.read_text()).get("model", {}).get("sha256") != sha256_of(path):
+        raise ModelUnavailable(f"{path} is not the model its card describes (its sha256 differs): train it again.")
+    return path
+
+
+def served_at(experiment: Experiment, folder: Path):
+    """The runtime of a model exported to folder (a lab run's), checked against its card and loaded once: a run's
+    export never changes. The last few are kept."""
+    if (loaded := _elsewhere.get(folder)) is not None:
+        return loaded
+    with _loading:
+        if folder not in _elsewhere:
+            _elsewhere[folder] = experiment.open_runtime(checked_at(experiment, folder))
+            for old in list(_elsewhere)[:-KEPT_ELSEWHERE]:
+                del _elsewhere[old]
+        return _elsewhere[folder]
+
+
+_elsewhere: dict[Path, object] = {}

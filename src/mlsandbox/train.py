@@ -46,6 +46,7 @@ class Result:
     best_epoch: int = 0
     seconds: float = 0.0
     device: str = "cpu"
+    stopped: bool = False  # a watcher stopped it before its last epoch
 
 
 def device() -> torch.device:
@@ -66,8 +67,11 @@ def augment(x: torch.Tensor, recipe: Recipe, generator: torch.Generator, carried
     """Per image: a random stroke thickening, colour gains and mirror, then rotation, scale and shift, and
     optionally an elastic distortion, as one warp. The last `carried` channels (a map of the picture, not
     its colours) are moved with it but keep their values."""
+    if not recipe.augment:
+        return x
     n, _, height, width = x.shape
     uniform = lambda low, high: torch.rand(n, generator=generator) * (high - low) + low  # noqa: E731
+    recipe = recipe.augmentation()
     if recipe.thicken:
         x = torch.maximum(x, F.max_pool2d(x, 3, stride=1, padding=1) * uniform(0, recipe.thicken).view(n, 1, 1, 1))
     if recipe.colour:
@@ -116,6 +120,15 @@ def moving_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_util
     return torch.optim.swa_utils.AveragedModel(model, avg_fn=update, use_buffers=True)
 
 
+def rescale_learning_rate(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Multiply the learning rate now and the schedule's peak, start and end by factor (OneCycleLR reads those
+    from each parameter group at every step), so the rest of the schedule keeps its shape."""
+    for group in optimizer.param_groups:
+        for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+            if key in group:
+                group[key] *= factor
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of a classifier."""
@@ -128,6 +141,20 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
         losses += F.cross_entropy(logits, yb, reduction="sum").item()
         correct += (logits.argmax(1) == yb).sum().item()
     return losses / len(y), correct / len(y)
+
+
+class Watcher(Protocol):
+    """Who watches fit from outside (the lab's event log): told of each step and validation, and asked before
+    each step whether to stop or to change the peak learning rate."""
+
+    def started(self, task: "Task", recipe: Recipe, total_steps: int) -> None: ...
+
+    def stepped(self, step: int, epoch: int, loss: float, right: int, counted: int, learning_rate: float) -> None: ...
+
+    def validated(self, record: dict, best: bool, task: "Task", model: torch.nn.Module) -> None: ...
+
+    def orders(self) -> tuple[bool, float | None]:
+        """(stop now, the new peak learning rate or None)."""
 
 
 class Task(Protocol):
@@ -153,15 +180,18 @@ def fit(
     data,
     recipe: Recipe | None = None,
     on_step: Callable[[torch.nn.Module, int], None] | None = None,
+    net: dict | None = None,
+    watcher: Watcher | None = None,
 ) -> Result:
-    """Train experiment's network on data's training part, choose the epoch by its validation part, never
-    touch its test part."""
+    """Train experiment's network (build_net(**net)) on data's training part, choose the epoch by its validation
+    part, never touch its test part. A watcher may stop it between steps: then the best epoch so far is kept
+    (best_epoch 0 if none was validated)."""
     recipe = recipe or experiment.recipe
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     run = device()
     task = experiment.training_task(data, recipe)
-    model = experiment.build_net().to(run, memory_format=LAYOUT)
+    model = experiment.build_net(**(net or {})).to(run, memory_format=LAYOUT)
     averaged = moving_average(model, recipe.ema) if recipe.ema else None
     shipped = averaged.module if averaged else model  # the weights that are validated and exported
 
@@ -177,8 +207,10 @@ def fit(
     checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     result = Result(model=model, recipe=recipe, device=str(run))
-    best, best_state, step = None, None, 0
+    best, best_state, step, peak = None, None, 0, recipe.learning_rate
     started = time.perf_counter()
+    if watcher:
+        watcher.started(task, recipe, recipe.epochs * task.steps_per_epoch)
 
     for epoch in range(1, recipe.epochs + 1):
         for group in groups:
@@ -190,6 +222,14 @@ def fit(
         bar = tqdm(task.batches(generator), total=task.steps_per_epoch, leave=False,
                    desc=f"{experiment.id} epoch {epoch}/{recipe.epochs}")
         for i, batch in enumerate(bar):
+            if watcher:
+                stop, new_peak = watcher.orders()
+                if new_peak:
+                    rescale_learning_rate(optimizer, new_peak / peak)
+                    peak = new_peak
+                if stop:
+                    result.stopped = True
+                    break
             loss, right, counted = task.loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -206,6 +246,10 @@ def fit(
             if on_step is not None:
                 on_step(shipped, step)
                 model.train()
+            if watcher:
+                watcher.stepped(step, epoch, loss.item(), right, counted, optimizer.param_groups[0]["lr"])
+        if result.stopped:
+            break
         val_loss, val_accuracy = task.validate(shipped)
         record = {
             "epoch": epoch,
@@ -226,8 +270,11 @@ def fit(
             f"{record['train_accuracy']:.4f} | validation loss {val_loss:.4f} accuracy {val_accuracy:.4f}"
             + (" (best)" if result.best_epoch == epoch else "")
         )
+        if watcher:
+            watcher.validated(record, result.best_epoch == epoch, task, shipped)
 
     result.seconds = time.perf_counter() - started
-    shipped.load_state_dict(best_state)
+    if best_state is not None:
+        shipped.load_state_dict(best_state)
     result.model = shipped.to(memory_format=torch.contiguous_format).eval()
     return result

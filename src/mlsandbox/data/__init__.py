@@ -34,6 +34,14 @@ class Split:
                      description=f"{self.description} (subset of {n} per part)",
                      groups={name: members[kept[-1]] for name, members in self.groups.items()})
 
+    def training_share(self, n: int, seed: int = 0) -> "Split":
+        """The same split with only n of its training examples (drawn after a seeded shuffle); validation and
+        test whole, so that what is measured stays comparable."""
+        keep = np.sort(np.random.default_rng(seed).permutation(len(self.y_train))[:n])
+        return Split(self.x_train[keep], self.y_train[keep], self.x_val, self.y_val, self.x_test, self.y_test,
+                     description=f"{self.description} (trained on {n:,} of its {len(self.y_train):,} training "
+                                 "examples)", groups=self.groups)
+
 
 @dataclass(frozen=True)
 class TextSplit:

@@ -3,21 +3,22 @@
 from mlsandbox import imaging
 from mlsandbox.data import mnist
 from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
+from mlsandbox.settings import CHANNELS, DEPTH, DROPOUT, STAGES, WIDTH, image_settings
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
-def build_mlp():
+def build_mlp(width: int = 1024, depth: int = 2, dropout: float = 0.2):
     from mlsandbox.nets.mlp import MLP
 
-    return MLP(28 * 28, 10, hidden=(1024, 1024), dropout=0.2, mean=MNIST_MEAN, std=MNIST_STD)
+    return MLP(28 * 28, 10, hidden=(width,) * depth, dropout=dropout, mean=MNIST_MEAN, std=MNIST_STD)
 
 
-def build_cnn():
+def build_cnn(channels: int = 32, stages: int = 3, dropout: float = 0.3):
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(10, stages=(((32, 3),), ((64, 3), (64, 3)), ((128, 3), (128, 3))), hidden=128, dropout=0.3,
-               mean=MNIST_MEAN, std=MNIST_STD)
+    widths = (((channels, 3),), ((2 * channels, 3), (2 * channels, 3)), ((4 * channels, 3), (4 * channels, 3)))
+    return CNN(10, stages=widths[:stages], hidden=128, dropout=dropout, mean=MNIST_MEAN, std=MNIST_STD)
 
 
 # Both networks train the same way: small random rotations, shifts and zooms, label smoothing, and a
@@ -42,6 +43,8 @@ EXPERIMENTS = (
         summary="Draw a digit; a fully connected network reads it as 784 numbers and names it.",
         build_net=build_mlp,
         recipe=ImageRecipe(epochs=30, learning_rate=2e-3, weight_decay=1e-4, **TRAINING),
+        settings=image_settings(WIDTH, DEPTH, DROPOUT),
+        quick=dict(width=256, epochs=2),
         **COMMON,
     ),
     ImageClassifier(
@@ -50,6 +53,8 @@ EXPERIMENTS = (
         summary="Draw a digit; a convolutional network looks for strokes and shapes, then names it.",
         build_net=build_cnn,
         recipe=ImageRecipe(epochs=15, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
+        settings=image_settings(CHANNELS, STAGES, DROPOUT),
+        quick=dict(channels=16, epochs=1),
         **COMMON,
     ),
 )

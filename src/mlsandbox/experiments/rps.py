@@ -15,6 +15,8 @@ from mlsandbox.data.hands import points
 from mlsandbox.kinds.hand_classifier import HandClassifier, HandRecipe
 from mlsandbox.kinds.hand_landmarks import HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageRecipe
+from mlsandbox.settings import (AUGMENT, AUGMENT_STRENGTH, BATCH_SIZE, DEPTH, DROPOUT, EPOCHS, LEARNING_RATE, SEED,
+                                TRAINING_SHARE, WEIGHT_DECAY, WIDTH, image_settings)
 
 SIZE, CNN_SIZE = 224, 96
 RENDERS = 10_800  # training pictures for the image models (probes: more renders paid most for both)
@@ -36,10 +38,10 @@ def loaders(load, **options) -> dict:
             "load_test": functools.partial(load, **options, parts=("test",))}
 
 
-def build_cnn(stages=CNN_STAGES, size=CNN_SIZE):
+def build_cnn(stages=CNN_STAGES, size=CNN_SIZE, dropout: float = 0.3):
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(len(hands.LABELS), stages, size=size, hidden=128, dropout=0.3, mean=0.5, std=0.25, inputs=3,
+    return CNN(len(hands.LABELS), stages, size=size, hidden=128, dropout=dropout, mean=0.5, std=0.25, inputs=3,
                global_max=True, mirror=True, locate=True)
 
 
@@ -50,10 +52,10 @@ def build_mobilenet():
                                tune_scale=0.3)
 
 
-def build_pose_net():
+def build_pose_net(width: int = 128, depth: int = 2, dropout: float = 0.1):
     from mlsandbox.nets.mlp import MLP
 
-    return MLP(63, len(hands.LABELS), hidden=(128, 128), dropout=0.1)
+    return MLP(63, len(hands.LABELS), hidden=(width,) * depth, dropout=dropout)
 
 
 EXPERIMENTS = (
@@ -73,6 +75,8 @@ EXPERIMENTS = (
         recipe=HandRecipe(epochs=40, batch_size=64, learning_rate=2e-3, weight_decay=0.01, warmup=0.1, flip=True,
                           colour=0.2, rotate_degrees=30, shift=0.08, scale=(0.9, 1.1), label_smoothing=0.05,
                           new_backgrounds=0.5, locate=0.5),
+        settings=image_settings(DROPOUT),
+        quick=dict(epochs=3, fraction=0.25),
     ),
     HandClassifier(
         id="rps_mobilenet_v2",
@@ -90,6 +94,8 @@ EXPERIMENTS = (
         input_size=(SIZE, SIZE),
         recipe=HandRecipe(epochs=12, batch_size=32, learning_rate=1e-3, weight_decay=0.01, warmup=0.15, flip=True,
                           colour=0.25, rotate_degrees=30, shift=0.1, scale=(0.85, 1.15), label_smoothing=0.05, copies=4),
+        settings=(EPOCHS, LEARNING_RATE, BATCH_SIZE, WEIGHT_DECAY, AUGMENT, AUGMENT_STRENGTH, TRAINING_SHARE, SEED),
+        quick=dict(epochs=2, fraction=0.25),
     ),
     HandLandmarks(
         id="rps_landmarks",
@@ -104,5 +110,7 @@ EXPERIMENTS = (
         build_net=build_pose_net,
         recipe=ImageRecipe(epochs=40, batch_size=128, learning_rate=3e-3, weight_decay=1e-3, flip=True,
                            label_smoothing=0.05),
+        settings=(WIDTH, DEPTH, DROPOUT, EPOCHS, LEARNING_RATE, BATCH_SIZE, WEIGHT_DECAY, AUGMENT, TRAINING_SHARE, SEED),
+        quick=dict(epochs=10),
     ),
 )

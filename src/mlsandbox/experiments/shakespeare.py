@@ -3,6 +3,7 @@ sonnets, measured on two plays they never read."""
 
 from mlsandbox.data import shakespeare
 from mlsandbox.kinds.text_generator import TextGenerator, TextRecipe, vocabulary
+from mlsandbox.settings import HIDDEN, WIDTH_OF_ATTENTION, text_settings
 
 CONTEXT = 128
 PROMPTS = (
@@ -14,17 +15,17 @@ PROMPTS = (
 )
 
 
-def build_lstm():
+def build_lstm(hidden: int = 512, layers: int = 2, dropout: float = 0.1):
     from mlsandbox.nets.charlm import LSTMModel
 
-    return LSTMModel(len(vocabulary(shakespeare.load().train)), hidden=512, layers=2, dropout=0.1)
+    return LSTMModel(len(vocabulary(shakespeare.load().train)), hidden=hidden, layers=layers, dropout=dropout)
 
 
-def build_transformer():
+def build_transformer(width: int = 192, layers: int = 4, context: int = CONTEXT, dropout: float = 0.1):
     from mlsandbox.nets.charlm import TransformerModel
 
-    return TransformerModel(len(vocabulary(shakespeare.load().train)), context=CONTEXT, width=192, layers=4, heads=4,
-                            dropout=0.1)
+    return TransformerModel(len(vocabulary(shakespeare.load().train)), context=context, width=width, layers=layers,
+                            heads=4, dropout=dropout)
 
 
 COMMON = dict(family="shakespeare", demo="text", assets=shakespeare.ASSETS, load_data=shakespeare.load,
@@ -38,6 +39,8 @@ EXPERIMENTS = (
         build_net=build_lstm,
         recipe=TextRecipe(epochs=10, steps_per_epoch=280, batch_size=32, context=CONTEXT, learning_rate=2e-3,
                           weight_decay=0.01, warmup=0.05),
+        settings=text_settings(HIDDEN),
+        quick=dict(hidden=256, epochs=6, steps_per_epoch=100, context=64),
         **COMMON,
     ),
     TextGenerator(
@@ -48,6 +51,8 @@ EXPERIMENTS = (
         build_net=build_transformer,
         recipe=TextRecipe(epochs=10, steps_per_epoch=220, batch_size=32, context=CONTEXT, learning_rate=1.5e-3,
                           weight_decay=0.05, warmup=0.05),
+        settings=text_settings(WIDTH_OF_ATTENTION),
+        quick=dict(width=96, layers=2, epochs=6, steps_per_epoch=100, context=64),
         **COMMON,
     ),
 )

@@ -10,23 +10,25 @@ category, both networks also judge a drawing and its mirror image together.
 from mlsandbox import imaging
 from mlsandbox.data import quickdraw
 from mlsandbox.kinds.image_classifier import ImageClassifier, ImageRecipe
+from mlsandbox.settings import CHANNELS, DEPTH, DROPOUT, STAGES, WIDTH, image_settings
 
 SKETCH_MEAN, SKETCH_STD = 0.115, 0.28  # of the training bitmaps, centred in 32x32
 SIZE = imaging.SKETCH_SIZE
 
 
-def build_mlp():
+def build_mlp(width: int = 1024, depth: int = 2, dropout: float = 0.4):
     from mlsandbox.nets.mlp import MLP
 
-    return MLP(SIZE * SIZE, len(quickdraw.LABELS), hidden=(1024, 1024), dropout=0.4, mean=SKETCH_MEAN, std=SKETCH_STD,
-               mirror=True)
+    return MLP(SIZE * SIZE, len(quickdraw.LABELS), hidden=(width,) * depth, dropout=dropout, mean=SKETCH_MEAN,
+               std=SKETCH_STD, mirror=True)
 
 
-def build_cnn():
+def build_cnn(channels: int = 32, stages: int = 3, dropout: float = 0.4):
     from mlsandbox.nets.cnn import CNN
 
-    return CNN(len(quickdraw.LABELS), stages=(((32, 3), (32, 3)), ((64, 3), (64, 3)), ((128, 3), (128, 3))), size=SIZE,
-               hidden=512, dropout=0.4, mean=SKETCH_MEAN, std=SKETCH_STD, mirror=True)
+    widths = tuple(((channels * 2**i, 3), (channels * 2**i, 3)) for i in range(stages))
+    return CNN(len(quickdraw.LABELS), stages=widths, size=SIZE, hidden=512, dropout=dropout, mean=SKETCH_MEAN,
+               std=SKETCH_STD, mirror=True)
 
 
 # A drawing is recognisable mirrored (no category is defined by which way it faces), rotated a
@@ -52,6 +54,8 @@ EXPERIMENTS = (
         build_net=build_mlp,
         recipe=ImageRecipe(epochs=80, learning_rate=1e-3, weight_decay=0.05, rotate_degrees=12, shift=0.08,
                            scale=(0.8, 1.05), **TRAINING),
+        settings=image_settings(WIDTH, DEPTH, DROPOUT),
+        quick=dict(width=512, epochs=8),
         **COMMON,
     ),
     ImageClassifier(
@@ -61,6 +65,8 @@ EXPERIMENTS = (
         build_net=build_cnn,
         recipe=ImageRecipe(epochs=30, learning_rate=3e-3, weight_decay=0.05, rotate_degrees=6, shift=0.04,
                            scale=(0.9, 1.0), **TRAINING),
+        settings=image_settings(CHANNELS, STAGES, DROPOUT),
+        quick=dict(channels=16, epochs=4),
         **COMMON,
     ),
 )

@@ -6,6 +6,7 @@ import re
 
 from mlsandbox.data import summation
 from mlsandbox.kinds.sequence_translator import SequenceTranslator, TranslatorRecipe, Unreadable
+from mlsandbox.settings import EPOCHS, HIDDEN, LEARNING_RATE, SEED, STEPS_PER_EPOCH
 
 DIGITS = "0123456789"
 LONGEST = len(summation.expression(summation.LARGEST, summation.LARGEST))  # "999+999"
@@ -37,10 +38,10 @@ def answer(text: str) -> str:
     return str(int(a) + int(b))
 
 
-def build_net():
+def build_net(hidden: int = 128):
     from mlsandbox.nets.seq2seq import Seq2Seq
 
-    return Seq2Seq(len(DIGITS) + 2, len(DIGITS) + 1, ANSWER, hidden=128, layers=1)
+    return Seq2Seq(len(DIGITS) + 2, len(DIGITS) + 1, ANSWER, hidden=hidden, layers=1)
 
 
 EXPERIMENTS = (
@@ -56,6 +57,8 @@ EXPERIMENTS = (
         build_net=build_net,
         recipe=TranslatorRecipe(epochs=16, steps_per_epoch=500, batch_size=256, learning_rate=3e-3,
                                 weight_decay=1e-4, warmup=0.05),
+        settings=(HIDDEN, EPOCHS, STEPS_PER_EPOCH, LEARNING_RATE, SEED),
+        quick=dict(epochs=6),
         input_alphabet=" " + DIGITS + "+",
         output_alphabet=" " + DIGITS,
         input_length=LONGEST,

@@ -3,6 +3,7 @@ on about a hundred English articles and measured on articles it never read."""
 
 from mlsandbox.data import wikipedia
 from mlsandbox.kinds.text_generator import TextGenerator, TextRecipe, vocabulary
+from mlsandbox.settings import HIDDEN, text_settings
 
 PROMPTS = (
     "Anarchism\n",
@@ -13,10 +14,10 @@ PROMPTS = (
 )
 
 
-def build_net():
+def build_net(hidden: int = 512, layers: int = 2, dropout: float = 0.1):
     from mlsandbox.nets.charlm import LSTMModel
 
-    return LSTMModel(len(vocabulary(wikipedia.load().train)), hidden=512, layers=2, dropout=0.1)
+    return LSTMModel(len(vocabulary(wikipedia.load().train)), hidden=hidden, layers=layers, dropout=dropout)
 
 
 EXPERIMENTS = (
@@ -31,6 +32,8 @@ EXPERIMENTS = (
         build_net=build_net,
         recipe=TextRecipe(epochs=10, steps_per_epoch=200, batch_size=32, context=128, learning_rate=2e-3,
                           weight_decay=0.01, warmup=0.05),
+        settings=text_settings(HIDDEN),
+        quick=dict(hidden=256, epochs=6, steps_per_epoch=100, context=64),
         prompts=PROMPTS,
     ),
 )

@@ -13,14 +13,16 @@ This module holds what every kind shares: the Experiment and Recipe they extend.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 from mlsandbox.assets import Asset
+from mlsandbox.settings import FRACTION, Setting, SettingError
 
 ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
@@ -65,8 +67,10 @@ class Experiment:
     load_data: Callable[[], Any]  # -> the kind's data: a data.Split, a data.TextSplit, ...
     # -> load_data's test part alone (its other parts empty), where they cost much to build: see test_data
     load_test: Callable[[], Any] | None = None
-    build_net: Callable[[], Any]  # -> torch.nn.Module (torch is imported only when this is called)
+    build_net: Callable[..., Any]  # (**network settings) -> torch.nn.Module (torch is imported only when called)
     recipe: Recipe
+    settings: tuple[Setting, ...] = ()  # what a learner may change in the lab and with `train --set`
+    quick: dict[str, Any] = field(default_factory=dict)  # the quick preset: settings changed for a short run
 
     kind: ClassVar[str]  # the kind's name, as the API reports it
     pretrained: ClassVar[bool] = False  # imported, not trained here: make_model imports it
@@ -107,18 +111,55 @@ class Experiment:
         """What evaluate scores, and no more where the experiment can build it alone: its test part."""
         return (self.load_test or self.load_data)()
 
-    def make_model(self, fast: bool = False) -> dict:
-        """`mlsandbox train ID`: train the network, export it with its card, and return the card. Fast: a small
-        subset and one epoch, written to the cache so the committed model stays. Kinds of pretrained networks
-        import theirs instead."""
-        from mlsandbox import export, train
+    def shipped_settings(self) -> dict[str, Any]:
+        """Each setting's value in the shipped recipe: a recipe field, a default of build_net, or the whole
+        training part."""
+        builder = inspect.signature(self.build_net).parameters
+        return {s.name: 1.0 if s.name == FRACTION else getattr(self.recipe, s.name, None)
+                if hasattr(self.recipe, s.name) else builder[s.name].default for s in self.settings}
 
-        data, recipe = self.load_data(), self.recipe
-        if fast:
-            train.use_fast_artifacts()
-            data, recipe = data.subset(train.FAST_SUBSET), train.quick(recipe)
-        result = train.fit(self, data, recipe)
-        return export.export(self, data, result, command=f"mlsandbox train {self.id}" + " --fast" * fast)
+    def presets(self) -> dict[str, dict[str, Any]]:
+        shipped = self.shipped_settings()
+        return {"quick": {**shipped, **self.quick}, "shipped": shipped}
+
+    def not_trainable(self) -> str | None:
+        """Why the lab cannot train this experiment, or None."""
+        if self.pretrained:
+            return (f"{self.id} is not trained here: its weights are imported from a published model "
+                    f"(`{self.remake}` converts them), so there is no recipe to change.")
+        return None if self.settings else f"{self.id} declares no settings a learner may change."
+
+    def choose_settings(self, changes: dict[str, Any], preset: str = "shipped") -> dict[str, Any]:
+        """Every setting's value: the preset's, with changes checked and put over it; SettingError says what
+        to change."""
+        if reason := self.not_trainable():
+            raise SettingError(reason)
+        presets = self.presets()
+        if preset not in presets:
+            raise SettingError(f"There is no preset {preset!r}: choose one of {', '.join(presets)}.")
+        known = {s.name: s for s in self.settings}
+        for name in changes:
+            if name not in known:
+                raise SettingError(f"{self.id} has no setting {name!r}; it has: {', '.join(known)}.")
+        return {**presets[preset], **{name: known[name].check(value) for name, value in changes.items()}}
+
+    def changed_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Of values, those that differ from the shipped recipe."""
+        shipped = self.shipped_settings()
+        return {name: value for name, value in values.items() if shipped.get(name) != value}
+
+    def plan(self, values: dict[str, Any]) -> tuple[Recipe, dict[str, Any], float]:
+        """Chosen settings -> the recipe to train with, build_net's keywords, and the share of training data."""
+        fields = {f.name for f in dataclasses.fields(self.recipe)}
+        builder = inspect.signature(self.build_net).parameters
+        recipe = dataclasses.replace(self.recipe, **{k: v for k, v in values.items() if k in fields})
+        return recipe, {k: v for k, v in values.items() if k in builder}, values.get(FRACTION, 1.0)
+
+    def train_command(self, values: dict[str, Any] | None = None) -> str:
+        """The command that trains this model again with values (the shipped recipe where they agree)."""
+        changed = self.changed_settings(values or {})
+        return " ".join([self.remake, *(f"--set {k}={str(v).lower() if isinstance(v, bool) else v}"
+                                         for k, v in changed.items())])
 
     # The hooks each kind implements.
 
@@ -138,7 +179,7 @@ class Experiment:
         """The torch side: batches, loss, validation and ONNX export (see mlsandbox.train.Task)."""
         raise NotImplementedError
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict ID INPUT...`: print what the model says of each input; the exit status."""
         raise NotImplementedError
 

@@ -237,9 +237,9 @@ class HandLandmarks(HandClassifier):
 
         return PointsTask(self, data, recipe)
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict`: the pose in each photo, or that no hand is there; one line per file."""
-        reader = self.open_runtime()
+        reader = self.open_runtime(model_path)
         failures = 0
         for name in inputs:
             try:

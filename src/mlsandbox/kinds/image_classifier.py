@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,18 @@ class ImageRecipe(Recipe):
     flip: bool = False  # mirror half of the training images left to right
     thicken: float = 0.0  # up to this much of a one-pixel dilation blended in: thicker strokes
     colour: float = 0.0  # colour pictures: each channel's gain, and the brightness, drawn within 1 +- colour
+    augment: bool = True  # whether training pictures are augmented at all (the lab turns it off)
+    augment_strength: float = 1.0  # each random change above, as a multiple of its amount
+
+    def augmentation(self) -> "ImageRecipe":
+        """The recipe with each random change scaled by augment_strength (mirroring is on or off)."""
+        k = self.augment_strength
+        if k == 1.0:
+            return self
+        low, high = self.scale
+        return dataclasses.replace(self, rotate_degrees=self.rotate_degrees * k, shift=self.shift * k,
+                                   scale=(1 - (1 - low) * k, 1 + (high - 1) * k), elastic=self.elastic * k,
+                                   thicken=self.thicken * k, colour=self.colour * k)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,9 +78,9 @@ class ImageClassifier(Experiment):
 
         return ImageTask(self, data, recipe)
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict`: classify image files as the page does; one line per file."""
-        model = self.open_runtime()
+        model = self.open_runtime(model_path)
         failures = 0
         for name in inputs:
             try:

@@ -97,9 +97,9 @@ class SequenceTranslator(Experiment):
 
         return TranslationTask(self, data, recipe)
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict`: each text's answer, character by character; unreadable texts are reported."""
-        model = self.open_runtime()
+        model = self.open_runtime(model_path)
         failures = 0
         for text in inputs:
             try:

@@ -72,9 +72,9 @@ class TextGenerator(Experiment):
 
         return TextTask(self, data, recipe)
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict`: the most likely next characters after each text."""
-        model = self.open_runtime()
+        model = self.open_runtime(model_path)
         for text in inputs:
             ranked = model.next_characters(text, top or TOP)
             if as_json:

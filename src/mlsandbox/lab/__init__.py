@@ -1,0 +1,1 @@
+"""The lab: training from the page."""

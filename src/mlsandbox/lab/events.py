@@ -1,0 +1,90 @@
+"""The event log of a run: a train.Watcher that writes what the training loop does to the run's events.jsonl,
+and reads the learner's orders from its control.json. The server streams the file to the page as it grows."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+
+from mlsandbox.lab.runs import Run
+
+STEP_INTERVAL = 0.1  # seconds between two step events at most: about ten a second
+
+
+def memory_mb() -> float:
+    """This process's resident memory now, in MB (its peak where /proc is not there to ask)."""
+    try:
+        pages = int(open("/proc/self/statm").read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except OSError:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class EventLog:
+    def __init__(self, run: Run):
+        self.run = run
+        events = run.events()
+        self.last_id = events[-1]["id"] if events else 0
+        self.orders_seen: float | None = None
+        self.peak: float | None = None
+        self.began = time.perf_counter()
+
+    def emit(self, kind: str, **fields) -> None:
+        self.last_id += 1
+        with open(self.run.events_path, "a") as log:
+            log.write(json.dumps({"id": self.last_id, "type": kind, **fields}, allow_nan=False) + "\n")
+
+    # train.Watcher
+
+    def started(self, task, recipe, total_steps: int) -> None:
+        self.total_steps, self.peak = total_steps, recipe.learning_rate
+        self.since = (0.0, 0, 0, 0)  # loss sum, right, counted, steps since the last step event
+        self.last_emit = self.began = time.perf_counter()
+        settings = self.run.settings
+        self.emit("started", experiment=settings["experiment"], epochs=recipe.epochs,
+                  steps_per_epoch=task.steps_per_epoch, total_steps=total_steps, learning_rate=recipe.learning_rate,
+                  threads=_threads(), settings=settings["values"], changed=settings["changed"],
+                  view=task.lab_examples() if hasattr(task, "lab_examples") else {})
+
+    def stepped(self, step: int, epoch: int, loss: float, right: int, counted: int, learning_rate: float) -> None:
+        loss_sum, right_sum, counted_sum, steps = self.since
+        self.since = (loss_sum + loss * counted, right_sum + right, counted_sum + counted, steps + 1)
+        now = time.perf_counter()
+        if step > 1 and now - self.last_emit < STEP_INTERVAL and step < self.total_steps:
+            return
+        loss_sum, right_sum, counted_sum, steps = self.since
+        elapsed = now - self.began
+        self.emit("step", step=step, epoch=epoch, loss=loss_sum / counted_sum, accuracy=right_sum / counted_sum,
+                  learning_rate=learning_rate, examples_per_second=round(counted_sum / max(now - self.last_emit, 1e-6)),
+                  progress=step / self.total_steps, elapsed=round(elapsed, 2),
+                  eta=round(elapsed / step * (self.total_steps - step), 1), memory_mb=memory_mb())
+        self.since, self.last_emit = (0.0, 0, 0, 0), now
+
+    def validated(self, record: dict, best: bool, task, model) -> None:
+        view = task.lab_view(model) if hasattr(task, "lab_view") else {}
+        self.emit("validation", **record, step=record["epoch"] * task.steps_per_epoch, best=best, view=view)
+
+    def orders(self) -> tuple[bool, float | None]:
+        path = self.run.folder / "control.json"
+        try:
+            changed = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return False, None
+        if changed == self.orders_seen:
+            return False, None
+        self.orders_seen = changed
+        orders = self.run.orders()
+        wanted = orders.get("learning_rate")
+        if wanted is not None and wanted != self.peak:
+            self.peak = wanted
+            self.emit("learning_rate", learning_rate=wanted)
+            return bool(orders.get("stop")), wanted
+        return bool(orders.get("stop")), None
+
+
+def _threads() -> int:
+    import torch  # the trainer's process has it loaded already
+
+    return torch.get_num_threads()
