@@ -163,6 +163,11 @@ class FrozenLowerTask(HandTask):
         return loss, int((logits.argmax(1) == y).sum()), len(y)
 
     @torch.no_grad()
+    def probabilities(self, model: torch.nn.Module, batch_size: int = 1000) -> torch.Tensor:
+        """For the lab (ImageTask.lab_view): from the frozen blocks' output, as validate."""
+        return torch.softmax(model.eval().upper(self.h_val.to(device(), memory_format=LAYOUT)), 1).cpu()
+
+    @torch.no_grad()
     def validate(self, model: torch.nn.Module) -> tuple[float, float]:
         logits = model.eval().upper(self.h_val.to(device(), memory_format=LAYOUT))
         y = self.y_val.to(device())

@@ -1,10 +1,12 @@
 """The torch side of hand landmark readers: the pose network learns from hand features (data.hands.points),
 is chosen by its accuracy on every validation render (a render where no hand was seen counts as wrong), and
 is served as an ONNX graph from "points" (N, 63) to "probabilities". The recipe's flip mirrors half of each
-batch: a left hand's features are a right hand's with x negated."""
+batch: a left hand's features are a right hand's with x negated. The lab draws its examples as the hand's
+bones."""
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -15,8 +17,10 @@ import torch.nn.functional as F
 
 from mlsandbox.data import Split
 from mlsandbox.export import write_onnx
-from mlsandbox.kinds.hand_landmarks import HandLandmarks
+from mlsandbox.kinds.hand_landmarks import BONES, HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageRecipe
+from mlsandbox.kinds.image_classifier_training import PICTURE_SIDE, SHOWN, class_view, followed
+from mlsandbox.lab import pictures
 from mlsandbox.train import device
 
 
@@ -49,6 +53,30 @@ class PointsTask:
         seen = self.seen_val
         loss = float(F.cross_entropy(logits[seen], self.y_val[seen])) if seen.any() else math.inf
         return loss, float(((logits.argmax(1) == self.y_val) & seen).float().mean())
+
+    @functools.cached_property
+    def shown(self) -> np.ndarray:
+        """The validation renders the lab follows, among those where a hand was seen (ImageTask.shown)."""
+        seen = np.flatnonzero(self.seen_val.numpy())
+        return seen[followed(self.split.y_val[seen], SHOWN)]
+
+    def picture(self, i: int) -> str:
+        """Validation render i's hand, as its bones: the 21 points' x and y (upright, from the features)."""
+        return pictures.data_url(pictures.skeleton(self.split.x_val[i].reshape(21, 3)[:, :2], BONES, PICTURE_SIDE))
+
+    def lab_examples(self) -> dict:
+        return {"labels": list(self.experiment.labels),
+                "examples": [{"image": self.picture(i), "label": int(self.split.y_val[i])} for i in self.shown]}
+
+    @torch.no_grad()
+    def lab_view(self, model: torch.nn.Module) -> dict:
+        """As an image classifier's (ImageTask.lab_view), where a render with no hand seen has no guess; the
+        network reads points, so there are no filters or feature maps to draw."""
+        confidence, guess = torch.softmax(model.eval()(self.x_val.to(device())), 1).cpu().max(1)
+        guess = torch.where(self.seen_val, guess, -1)
+        view = class_view(guess.numpy(), confidence.numpy(), self.split.y_val, len(self.experiment.labels),
+                          self.shown, self.picture)
+        return {**view, "filters": None, "activations": []}
 
     def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
         wrapped = torch.nn.Sequential(model.eval().cpu(), torch.nn.Softmax(dim=1))

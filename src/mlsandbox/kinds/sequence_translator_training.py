@@ -1,5 +1,6 @@
 """The torch side of sequence translators: fresh examples each step, cross-entropy on every written
-character with the true previous character fed in, and the greedy decoder exported to ONNX."""
+character with the true previous character fed in, the greedy decoder exported to ONNX, and the lab's view
+of the answers it writes in training."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import torch.nn.functional as F
 from mlsandbox.export import write_onnx
 from mlsandbox.kinds.sequence_translator import SequenceTranslator, TranslatorRecipe
 from mlsandbox.train import device
+
+SAMPLES = 12  # validation inputs the lab shows answered
 
 
 class TranslationTask:
@@ -44,6 +47,25 @@ class TranslationTask:
         x, y = self.validation
         loss = F.cross_entropy(model(x, y).flatten(0, 1), y.flatten()).item()
         return loss, (model(x).argmax(-1) == y).all(dim=1).float().mean().item()
+
+    def lab_examples(self) -> dict:
+        return {}
+
+    @torch.no_grad()
+    def lab_view(self, model: torch.nn.Module) -> dict:
+        """The greedy answers to the first SAMPLES validation inputs, as served, beside the right ones."""
+        texts, truths = (part[:SAMPLES] for part in self.data.validation)
+        written = model.eval()(self.validation[0][:SAMPLES]).argmax(-1).cpu().tolist()
+        answers = [self.written_text(ids) for ids in written]
+        return {"samples": [{"text": text, "answer": answer, "truth": truth, "right": answer == truth}
+                            for text, answer, truth in zip(texts, answers, truths)]}
+
+    def written_text(self, ids: list[int]) -> str:
+        """Character ids in the order the model wrote them, up to its first padding (the end of its answer,
+        as Translator reads it) -> the answer."""
+        e = self.experiment
+        end = ids.index(0) if 0 in ids else len(ids)
+        return e.in_writing_order("".join(e.output_alphabet[i] for i in ids[:end]))
 
     def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
         """Input "text" (N, input_length) int64 -> "probabilities" (N, output_length, alphabet), greedy."""

@@ -1,9 +1,11 @@
 """The torch side of text generators: random windows of the training text, cross-entropy on every next
-character, and the one-step model (memory in, memory out) exported to ONNX with its vocabulary."""
+character, the one-step model (memory in, memory out) exported to ONNX with its vocabulary, and the lab's
+view: what the network writes as it learns."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,11 @@ from mlsandbox.export import write_onnx
 from mlsandbox.kinds.text_generator import TextGenerator, TextRecipe, vocabulary
 from mlsandbox.train import device
 
+# The lab's sample: characters, temperature, seed, and the most seconds it may take. Each character reads the
+# whole context again: the Shakespeare LSTM takes about 2.7 s for 150 characters on one thread of a shared
+# 2-core machine (4 s for 200); a wider or deeper network that a learner chose writes fewer in the time.
+LAB_LENGTH, LAB_TEMPERATURE, LAB_SEED, LAB_SECONDS = 150, 0.8, 0, 4.0
+
 
 def encode(text: str, chars: list[str]) -> torch.Tensor:
     index = {c: i for i, c in enumerate(chars)}
@@ -25,13 +32,17 @@ def encode(text: str, chars: list[str]) -> torch.Tensor:
 
 @torch.no_grad()
 def sample(model: torch.nn.Module, chars: list[str], prompt: str, length: int, temperature: float, context: int,
-           seed: int = 0) -> str:
+           seed: int = 0, seconds: float | None = None) -> str:
     """What the PyTorch network writes after prompt, each character drawn at temperature from its reading of
-    the last `context` characters: a look at a network still in training (serving uses the step model)."""
+    the last `context` characters: a look at a network still in training (serving uses the step model).
+    With seconds, it stops early once that much time has passed: what it wrote by then."""
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     ids = encode(prompt, chars).tolist()
+    started = time.perf_counter()
     for _ in range(length):
+        if seconds is not None and time.perf_counter() - started >= seconds:
+            break
         logits = model(torch.tensor([ids[-context:]], device=device()))[0, -1].float().cpu()
         ids.append(int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator)))
     return "".join(chars[i] for i in ids[len(prompt):])
@@ -85,6 +96,14 @@ class TextTask:
             nats += F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="sum").item()
             right += int((logits.argmax(-1) == target).sum())
         return nats / y.numel(), right / y.numel()
+
+    def lab_examples(self) -> dict:
+        return {"prompt": self.experiment.prompts[0]}
+
+    def lab_view(self, model: torch.nn.Module) -> dict:
+        """What the network writes after the lab's prompt, drawn the same way at every validation."""
+        return {"sample": sample(model, self.chars, self.experiment.prompts[0], LAB_LENGTH, LAB_TEMPERATURE,
+                                 self.recipe.context, seed=LAB_SEED, seconds=LAB_SECONDS)}
 
     def to_onnx(self, model: torch.nn.Module, path: Path) -> float:
         """Inputs "character" (N,) int64, ["position" () int64,] memory; outputs "log_probabilities" (N,
