@@ -15,7 +15,7 @@ from mlsandbox import assets, experiments, runtime
 from mlsandbox.kinds import FAST_ENV, fast_mode
 from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
 from mlsandbox.lab import runs
-from mlsandbox.settings import SettingError
+from mlsandbox.settings import SettingError, spelled
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -112,7 +112,7 @@ def cmd_runs(args) -> int:
     for run in listed:
         state, card = run.state(), run.card()
         figure = run.experiment.headline(card["metrics"]) if card else state.get("reason") or ""
-        changed = " ".join(f"{k}={v}" for k, v in run.settings["changed"].items()) or "as shipped"
+        changed = " ".join(spelled(k, v) for k, v in run.settings["changed"].items()) or "as shipped"
         print(f"{run.id:<40} {state['state']:<9} {changed}: {figure}")
     return 0
 
@@ -222,7 +222,8 @@ def cmd_serve(args) -> int:
             raise Usage("--lab trains with PyTorch, which is not installed here: `make lab` installs it and serves with "
                         "the lab on.")
         os.environ[runs.LAB_ENV] = "1"  # read by every server process, and passed on to the trainer
-    os.environ[runs.LIMIT_ENV] = str(args.lab_limit * 60)
+    if args.lab_limit:
+        os.environ[runs.LIMIT_ENV] = str(args.lab_limit * 60)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # uvicorn raises SIGTERM again once it has stopped
     serving.run(config)
     return 0
@@ -303,7 +304,7 @@ def parser() -> argparse.ArgumentParser:
                        help="server processes (default 1); each loads the models and takes requests in turn")
     serve.add_argument("--lab", action="store_true",
                        help="train from the pages (needs PyTorch: `make lab` installs it and serves with this on)")
-    serve.add_argument("--lab-limit", type=positive, default=runs.DEFAULT_LIMIT // 60, metavar="MINUTES",
+    serve.add_argument("--lab-limit", type=positive, metavar="MINUTES",
                        help=f"the longest run the lab starts, by its estimate (default {runs.DEFAULT_LIMIT // 60})")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=cmd_serve)

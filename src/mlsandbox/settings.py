@@ -13,6 +13,11 @@ from typing import Any
 FRACTION = "fraction"
 
 
+def spelled(name: str, value: Any) -> str:
+    """name=value as `--set` takes it: true and false for on and off."""
+    return f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+
+
 class SettingError(ValueError):
     """A setting that cannot be used; the message says what to change."""
 

@@ -130,8 +130,9 @@ def rescale_learning_rate(optimizer: torch.optim.Optimizer, factor: float) -> No
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of a classifier."""
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
+             keep: list | None = None) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of a classifier; into keep, if given, its probabilities (on the CPU)."""
     model.eval()
     run = device()
     losses, correct = 0.0, 0
@@ -140,6 +141,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
         logits = model(xb)
         losses += F.cross_entropy(logits, yb, reduction="sum").item()
         correct += (logits.argmax(1) == yb).sum().item()
+        if keep is not None:
+            keep.append(torch.softmax(logits, 1).cpu())
     return losses / len(y), correct / len(y)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 from mlsandbox.assets import Asset
-from mlsandbox.settings import FRACTION, Setting, SettingError
+from mlsandbox.settings import FRACTION, Setting, SettingError, spelled
 
 ARTIFACTS_ENV = "MLSANDBOX_ARTIFACTS"
 FAST_ENV = "MLSANDBOX_FAST"  # "1": a small subset and one epoch, for tests and quick looks
@@ -158,8 +158,7 @@ class Experiment:
     def train_command(self, values: dict[str, Any] | None = None) -> str:
         """The command that trains this model again with values (the shipped recipe where they agree)."""
         changed = self.changed_settings(values or {})
-        return " ".join([self.remake, *(f"--set {k}={str(v).lower() if isinstance(v, bool) else v}"
-                                         for k, v in changed.items())])
+        return " ".join([self.remake, *(f"--set {spelled(k, v)}" for k, v in changed.items())])
 
     # The hooks each kind implements.
 

@@ -54,7 +54,8 @@ class ImageTask:
         return loss, int((logits.argmax(1) == y).sum()), len(y)
 
     def validate(self, model: torch.nn.Module) -> tuple[float, float]:
-        return evaluate(model, self.x_val, self.y_val)
+        self.validated: list[torch.Tensor] = []  # the probabilities, for lab_view: the watcher calls it next
+        return evaluate(model, self.x_val, self.y_val, keep=self.validated)
 
     @functools.cached_property
     def shown(self) -> np.ndarray:
@@ -81,7 +82,8 @@ class ImageTask:
     @torch.no_grad()
     def lab_view(self, model: torch.nn.Module) -> dict:
         """How the network does on the validation examples, and what its first layer and stages see."""
-        confidence, guess = self.probabilities(model).max(1)
+        kept, self.validated = getattr(self, "validated", None), None  # validate's, on these same weights
+        confidence, guess = (torch.cat(kept) if kept else self.probabilities(model)).max(1)
         view = class_view(guess.numpy(), confidence.numpy(), self.split.y_val, len(self.experiment.labels),
                           self.shown, self.picture)
         return {**view, "filters": filters(model, tuple(self.x_val.shape[1:])),

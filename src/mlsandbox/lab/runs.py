@@ -33,6 +33,7 @@ LAB_ENV = "MLSANDBOX_LAB"  # "1": the server trains from the page
 LIMIT_ENV = "MLSANDBOX_LAB_LIMIT"  # the longest run the server starts, in estimated seconds
 KEEP_ENV = "MLSANDBOX_LAB_KEEP"  # how many runs are kept; older finished ones are removed
 THREADS_ENV = "MLSANDBOX_LAB_THREADS"  # the trainer's threads (default: all cores but one)
+DIR_ENV = "MLSANDBOX_LAB_DIR"  # where the runs are kept (default: the cache's lab folder)
 DEFAULT_LIMIT, DEFAULT_KEEP = 15 * 60, 20
 FAST_EXAMPLES = 2_000  # fast mode (tests): training examples of an image data set a run learns from
 ACTIVE, ENDED = ("queued", "running"), ("finished", "stopped", "failed")
@@ -66,7 +67,7 @@ def trainer_threads() -> int:
 
 
 def lab_dir() -> Path:
-    path = cache_dir() / "lab"
+    path = Path(os.environ.get(DIR_ENV) or cache_dir() / "lab")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -284,6 +285,8 @@ def pace() -> dict[str, float]:
 
 def record_pace(experiment: Experiment, estimated: float, took: float) -> None:
     """Remember how a run's time compared with its estimate (before this correction), for the next estimate."""
+    if estimated <= 0 or took <= 0:
+        return
     with locked(lab_dir() / "lock"):
         known = pace()
         base = estimated / known.get(experiment.id, 1.0)

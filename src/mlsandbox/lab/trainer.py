@@ -1,7 +1,7 @@
 """The trainer: runs the lab's runs with the one training loop (train.fit) and the one export, in a process of
 its own, so that the server never imports torch.
 
-`python -m mlsandbox.lab.trainer` is the warm trainer a server with the lab on keeps: one per machine (a lock
+`python -m mlsandbox.lab.trainer SERVER_PID` is the warm trainer a server with the lab on keeps: one per machine (a lock
 file says whether one is there), at low priority with bounded threads, torch already imported, and the data of
 the experiment a learner is looking at already loaded, so that a run's first step comes within a second of
 Start. It takes queued runs one after another. `mlsandbox train ID --set ...` runs one in its own process."""
@@ -117,7 +117,8 @@ class Loaded:
         return self.data
 
 
-def serve_runs() -> int:
+def serve_runs(server: int) -> int:
+    """Take queued runs one after another while the server process `server` is alive."""
     lock = open(runs.lab_dir() / "trainer.lock", "a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -126,9 +127,9 @@ def serve_runs() -> int:
     os.nice(10)
     torch.set_num_threads(runs.trainer_threads())
     warm_up()
-    loaded, parent, news = Loaded(), os.getppid(), Changes()
+    loaded, news = Loaded(), Changes()
     queue, wanted = runs.lab_dir() / "queue", runs.lab_dir() / "wanted"
-    while os.getppid() == parent:  # a server that ends takes its trainer with it
+    while runs.alive(server):  # a server that ends takes its trainer with it
         if news(queue):
             while (run := claim_next()) is not None:
                 execute(run, loaded.of(run.experiment))
@@ -158,4 +159,4 @@ class Changes:
 
 
 if __name__ == "__main__":
-    sys.exit(serve_runs())
+    sys.exit(serve_runs(int(sys.argv[1])))

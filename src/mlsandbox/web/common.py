@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import experiments, imaging, runtime
 from mlsandbox.experiments import Experiment
+from mlsandbox.lab import runs
 
 T = TypeVar("T")
 
@@ -85,6 +86,26 @@ async def offload(fn: Callable[..., T], *args) -> T:
 def busy() -> HTTPException:
     return HTTPException(503, f"The server is busy: all {WORKERS.total_tokens:g} of its model workers are in use. "
                          f"Try again in {RETRY_AFTER} second.", headers={"Retry-After": str(RETRY_AFTER)})
+
+
+RUN_DESCRIPTION = "a lab run's id (GET /api/runs): answer with the model it trained instead of the shipped one"
+
+
+def served(experiment: Experiment, run_id: str | None = None):
+    """The experiment's runtime over its committed model, or over the model a lab run of it trained: a 404 if
+    there is no such run of it, a 409 if the run has no model (yet)."""
+    if run_id is None:
+        return runtime.served(experiment)
+    try:
+        run = runs.get(run_id)
+    except runs.UnknownRun as e:
+        raise HTTPException(404, str(e)) from None
+    if run.settings["experiment"] != experiment.id:
+        raise HTTPException(404, f"Run {run.id} trained {run.settings['experiment']}, not {experiment.id}.")
+    if not (run.model_dir / "model.onnx").is_file():
+        raise HTTPException(409, f"Run {run.id} has no model to answer with: it is {run.state()['state']}"
+                                 f"{' (' + run.state()['reason'] + ')' if run.state().get('reason') else ''}.")
+    return runtime.served_at(experiment, run.model_dir)
 
 
 def experiment_or_404(experiment_id: str, kind: type[Experiment] = Experiment) -> Experiment:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import assets, imaging, runtime
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.web.common import answered_as_http, experiment_or_404, from_data_url, offload, problems, read_body
+from mlsandbox.web.common import (RUN_DESCRIPTION, answered_as_http, experiment_or_404, from_data_url, offload,
+                                  problems, read_body, served)
 
 router = APIRouter(tags=["image classifiers"])
 
@@ -61,13 +62,14 @@ class Prediction(BaseModel):
     milliseconds: float = Field(description="server time from bytes to probabilities")
 
 
-@router.post("/api/experiments/{experiment_id}/predict", responses=problems(404, 413, 422, 503),
+@router.post("/api/experiments/{experiment_id}/predict", responses=problems(404, 409, 413, 422, 503),
              openapi_extra={"requestBody": IMAGE_BODY})
 async def predict(
     experiment_id: str,
     request: Request,
     top: int | None = Query(None, ge=1, description="how many labels to return (default: all; 5 for photos)"),
     show_input: bool = Query(False, description="also return the preprocessed model input"),
+    run: str | None = Query(None, description=RUN_DESCRIPTION),
 ) -> Prediction:
     """Classify a drawing or photo: the body is the image bytes (PNG, JPEG, WebP), or JSON with a data URL.
 
@@ -80,9 +82,10 @@ async def predict(
 
     def classify():  # in a worker thread
         prepared = experiment.prepare(data)
-        return prepared, runtime.served(experiment).answer(prepared, top=top)
+        return prepared, model.answer(prepared, top=top)
 
     with answered_as_http():
+        model = served(experiment, run)
         prepared, answer = await offload(classify)
     ranked = answer["ranked"]
     return Prediction(

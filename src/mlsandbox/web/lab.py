@@ -309,7 +309,7 @@ def ensure_trainer() -> None:
     threads = str(runs.trainer_threads())
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "TQDM_DISABLE": "1"}
     with open(runs.lab_dir() / "trainer.log", "ab") as log:
-        trainer = subprocess.Popen([sys.executable, "-m", "mlsandbox.lab.trainer"], stdin=subprocess.DEVNULL,
+        trainer = subprocess.Popen([sys.executable, "-m", "mlsandbox.lab.trainer", str(os.getpid())], stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def reap() -> None:
@@ -318,7 +318,7 @@ def ensure_trainer() -> None:
             state = run.recorded_state()
             if state["state"] == "running" and state.get("pid") == trainer.pid:
                 how = f"was killed by {runs.signal_name(code)}" if code < 0 else f"exited with status {code}"
-                run.fail(f"The trainer process (pid {trainer.pid}) {how} before the run finished. The server goes on; "
-                         "start the run again.", expected="running")
+                run.fail(f"The trainer process (pid {trainer.pid}) {how} before the run finished. Start the run "
+                         "again.", expected="running")
 
     threading.Thread(target=reap, daemon=True, name="trainer-reaper").start()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import runtime
 from mlsandbox.kinds.sequence_translator import MAX_TEXT, SequenceTranslator, Unreadable
-from mlsandbox.web.common import experiment_or_404, offload, problems
+from mlsandbox.web.common import RUN_DESCRIPTION, experiment_or_404, offload, problems, served
 
 router = APIRouter(tags=["sequence translators"])
 
@@ -44,14 +44,15 @@ class HeldOut(BaseModel):
     texts: list[str] = Field(description="held-out test inputs: training never saw them, nor their swapped twins")
 
 
-@router.post("/api/experiments/{experiment_id}/translate", responses=problems(404, 422, 503))
-async def translate(experiment_id: str, body: TextIn) -> Translation:
+@router.post("/api/experiments/{experiment_id}/translate", responses=problems(404, 409, 422, 503))
+async def translate(experiment_id: str, body: TextIn,
+                    run: str | None = Query(None, description=RUN_DESCRIPTION)) -> Translation:
     """What the model writes for a text, with its confidence in each character and the right answer."""
     experiment = experiment_or_404(experiment_id, SequenceTranslator)
     started = time.perf_counter()
     try:
         read = experiment.read(body.text)
-        result = (await offload(runtime.served(experiment).translate, [read]))[0]
+        result = (await offload(served(experiment, run).translate, [read]))[0]
     except Unreadable as e:
         raise HTTPException(422, str(e)) from None
     except runtime.ModelUnavailable as e:

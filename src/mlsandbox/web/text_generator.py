@@ -8,13 +8,13 @@ import secrets
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from mlsandbox import runtime
 from mlsandbox.kinds.text_generator import MAX_LENGTH, MAX_PROMPT, TEMPERATURES, BadRequest, TextGenerator, check_request
-from mlsandbox.web.common import experiment_or_404, ongoing, problems
+from mlsandbox.web.common import RUN_DESCRIPTION, experiment_or_404, ongoing, problems, served
 
 router = APIRouter(tags=["text generators"])
 
@@ -75,14 +75,15 @@ def event(data: dict, name: str | None = None) -> str:
 
 
 @router.post("/api/experiments/{experiment_id}/generate", response_class=StreamingResponse,
-             responses={200: EVENTS, **problems(404, 422, 503)})
-async def generate(experiment_id: str, body: GenerateIn) -> StreamingResponse:
+             responses={200: EVENTS, **problems(404, 409, 422, 503)})
+async def generate(experiment_id: str, body: GenerateIn,
+                   run: str | None = Query(None, description=RUN_DESCRIPTION)) -> StreamingResponse:
     """Continue the prompt one character at a time, each sent as soon as it is made. The model runs off
     the event loop; when the client goes away, the server stops computing."""
     experiment = experiment_or_404(experiment_id, TextGenerator)
     try:
         check_request(body.prompt, body.length, body.temperature, body.top_k)
-        model = runtime.served(experiment)
+        model = served(experiment, run)
     except BadRequest as e:
         raise HTTPException(422, str(e)) from None
     except runtime.ModelUnavailable as e:
