@@ -1,4 +1,4 @@
-# Two commands do all set-up on a fresh machine: `make serve` and `make test`.
+# Two commands do all set-up on a fresh machine: `make serve` and `make test`; `make lab` serves with training on.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,11 +6,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: serve test train benchmark fuzz lock chromium clean
+.PHONY: serve lab test train benchmark fuzz lock chromium clean
 
 serve: $(VENV)/.serve
 	$(PY) -m mlsandbox fetch
 	$(PY) -m mlsandbox serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+lab: $(VENV)/.train
+	$(PY) -m mlsandbox fetch
+	$(PY) -m mlsandbox serve --lab --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(VENV)/.dev chromium
 	$(PY) -m mlsandbox fetch
@@ -29,16 +33,22 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Every package, transitive ones and the build's included, is installed from a lock with hashes (requirements/,
-# written by `make lock`). Serving needs no torch; training, notebooks and tests add it (the CPU build).
+# written by `make lock`). Serving needs no torch; the lab (training from the page) adds it (the CPU build), and
+# notebooks and tests add their tools to that.
 $(VENV)/.serve: requirements/serve.txt pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --require-hashes -r requirements/serve.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+$(VENV)/.train: requirements/train.txt pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes -r requirements/train.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@ $(VENV)/.serve
+
 $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $@ $(VENV)/.serve
+	touch $@ $(VENV)/.train $(VENV)/.serve
 
 # The locks, from pyproject.toml, by pip-tools in an environment of its own; UPGRADE=--upgrade takes the newest
 # releases that pyproject.toml allows, else the pins already locked are kept.
@@ -48,7 +58,8 @@ LOCK := $(LOCKER)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --str
 lock:
 	[ -x $(LOCKER)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/pip install --quiet pip-tools==7.6.2; }
 	$(LOCK) -o requirements/serve.txt pyproject.toml
-	$(LOCK) --extra train --extra test -c requirements/serve.txt -o requirements/dev.txt pyproject.toml
+	$(LOCK) --extra train -c requirements/serve.txt -o requirements/train.txt pyproject.toml
+	$(LOCK) --extra train --extra test -c requirements/train.txt -o requirements/dev.txt pyproject.toml
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download is not used).
 chromium:

@@ -40,7 +40,7 @@ EXPERIMENTS = (
         recipe=TextRecipe(epochs=10, steps_per_epoch=280, batch_size=32, context=CONTEXT, learning_rate=2e-3,
                           weight_decay=0.01, warmup=0.05),
         settings=text_settings(HIDDEN),
-        quick=dict(hidden=256, epochs=6, steps_per_epoch=100, context=64),
+        quick=dict(hidden=256, epochs=12, steps_per_epoch=50, context=64),
         **COMMON,
     ),
     TextGenerator(
@@ -52,7 +52,7 @@ EXPERIMENTS = (
         recipe=TextRecipe(epochs=10, steps_per_epoch=220, batch_size=32, context=CONTEXT, learning_rate=1.5e-3,
                           weight_decay=0.05, warmup=0.05),
         settings=text_settings(WIDTH_OF_ATTENTION),
-        quick=dict(width=96, layers=2, epochs=6, steps_per_epoch=100, context=64),
+        quick=dict(width=96, layers=2, epochs=12, steps_per_epoch=50, context=64),
         **COMMON,
     ),
 )

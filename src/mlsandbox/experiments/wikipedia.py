@@ -33,7 +33,7 @@ EXPERIMENTS = (
         recipe=TextRecipe(epochs=10, steps_per_epoch=200, batch_size=32, context=128, learning_rate=2e-3,
                           weight_decay=0.01, warmup=0.05),
         settings=text_settings(HIDDEN),
-        quick=dict(hidden=256, epochs=6, steps_per_epoch=100, context=64),
+        quick=dict(hidden=256, epochs=12, steps_per_epoch=50, context=64),
         prompts=PROMPTS,
     ),
 )

@@ -32,7 +32,7 @@ from mlsandbox.kinds import Experiment, fast_mode
 LAB_ENV = "MLSANDBOX_LAB"  # "1": the server trains from the page
 LIMIT_ENV = "MLSANDBOX_LAB_LIMIT"  # the longest run the server starts, in estimated seconds
 KEEP_ENV = "MLSANDBOX_LAB_KEEP"  # how many runs are kept; older finished ones are removed
-THREADS_ENV = "MLSANDBOX_LAB_THREADS"  # the trainer's threads (default: all cores but one)
+THREADS_ENV = "MLSANDBOX_LAB_THREADS"  # the trainer's threads (default: all cores but one, and two at least)
 DIR_ENV = "MLSANDBOX_LAB_DIR"  # where the runs are kept (default: the cache's lab folder)
 DEFAULT_LIMIT, DEFAULT_KEEP = 15 * 60, 20
 FAST_EXAMPLES = 2_000  # fast mode (tests): training examples of an image data set a run learns from
@@ -63,7 +63,11 @@ def keep() -> int:
 
 
 def trainer_threads() -> int:
-    return int(os.environ.get(THREADS_ENV) or max(1, (os.cpu_count() or 2) - 1))
+    """The trainer runs at low priority (nice 10), so the server's requests come first even when the trainer
+    keeps every core busy; on two cores two threads train twice as fast as one and the demos stay as quick
+    (benchmarks/lab.py measures both)."""
+    cores = os.cpu_count() or 1
+    return int(os.environ.get(THREADS_ENV) or min(cores, max(2, cores - 1)))
 
 
 def lab_dir() -> Path:

@@ -105,15 +105,15 @@ def claim_next() -> runs.Run | None:
 
 
 class Loaded:
-    """The data of the experiment last asked for, kept in memory between runs."""
+    """The data last asked for, kept in memory between runs (experiments of a family share theirs)."""
 
     def __init__(self):
-        self.id, self.data = None, None
+        self.load, self.data = None, None
 
     def of(self, experiment: Experiment) -> Any:
-        if self.id != experiment.id:
-            self.id, self.data = None, None  # free the old data before loading the new
-            self.data, self.id = experiment.load_data(), experiment.id
+        if self.load is not experiment.load_data:
+            self.load, self.data = None, None  # free the old data before loading the new
+            self.data, self.load = experiment.load_data(), experiment.load_data
         return self.data
 
 

@@ -147,8 +147,8 @@ def settings_of(experiment_id: str) -> Settings:
     if why:
         return Settings(experiment=experiment.id, trainable=False, why=why, lab=lab_info(), settings=[], presets={},
                         estimates={})
-    if runs.lab_on():  # the warm trainer loads this experiment's data now, before Start is pressed
-        (runs.lab_dir() / "wanted").write_text(experiment.id)
+    if runs.lab_on() and experiment.load_test is None:  # cheap to load whole: the warm trainer loads it now,
+        (runs.lab_dir() / "wanted").write_text(experiment.id)  # before Start is pressed (not rendered hands)
     shipped, presets = experiment.shipped_settings(), experiment.presets()
     return Settings(experiment=experiment.id, trainable=True, why=None, lab=lab_info(),
                     settings=[SettingInfo(**s.describe(shipped[s.name])) for s in experiment.settings],
