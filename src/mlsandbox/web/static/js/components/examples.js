@@ -18,7 +18,7 @@ export function createExamples(element, experiment) {
     if (label == null || label === shown) return;
     shown = label;
     const query = new URLSearchParams({ label, count: COUNT });
-    image.src = `/api/experiments/${encodeURIComponent(experiment.id)}/examples?${query}`;
+    image.src = `/api/experiments/${encodeURIComponent(experiment.source ?? experiment.id)}/examples?${query}`;
     image.alt = `${COUNT} drawings of ${label} from the training set`;
     caption.textContent = `What “${label}” looked like in training`;
   }

@@ -1,17 +1,18 @@
 // The "sketch" demo: the models guess a sketch while it is drawn, show what they learned each guess
 // from, and set "Draw this" challenges: a random category and 20 seconds to make the model see it.
 import { guessWhileDrawing } from "./draw.js";
+import { withRun } from "../components/run-member.js";
 import { h } from "../dom.js";
 
 const SECONDS = 20;
 const TOP = 5;
 const QUICK_DRAW_SIDE = 28; // the dataset's bitmaps: strokes one pixel wide at 28x28
 
-export function mount(root, { experiment, members }) {
+export function mount(root, { experiment, members, run }) {
   const challenge = createChallenge(experiment);
   root.append(challenge.element);
   const pad = guessWhileDrawing(root, {
-    experiment, members, top: TOP, fitStrokes: QUICK_DRAW_SIDE,
+    experiment, members: withRun(members, experiment, run), top: TOP, fitStrokes: QUICK_DRAW_SIDE,
     hint: `Draw one of ${experiment.details.labels.length} things (a cat, a bicycle, the Eiffel Tower…) with a mouse, a finger or a pen.`,
     onGuess: (id, prediction) => id === experiment.id && challenge.check(prediction),
   });

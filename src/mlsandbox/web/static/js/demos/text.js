@@ -3,6 +3,7 @@
 // data-state is "idle", "running", "done", "stopped" or "error".
 import { errorMessage } from "../api.js";
 import { appendTo, count, h, percent } from "../dom.js";
+import { modelUrl, withRun } from "../components/run-member.js";
 
 const UNREACHABLE = "The server cannot be reached. Is `mlsandbox serve` still running?";
 const SHOWN = { " ": "␣", "\n": "↵", "\t": "⇥" };
@@ -115,13 +116,13 @@ function panel(member) {
     }
   }
 
-  return { el, run, trained: member.trained, id };
+  return { el, run, trained: member.trained, member };
 }
 
-export function mount(root, { experiment, members }) {
+export function mount(root, { experiment, members, run }) {
   const { details } = experiment;
   const [low, high] = details.temperatures;
-  const panels = members.map(panel);
+  const panels = withRun(members, experiment, run).map(panel);
   const trained = panels.filter((p) => p.trained);
 
   const prompt = h("textarea", { id: "prompt", "data-testid": "prompt", rows: "3", maxlength: details.max_prompt,
@@ -147,7 +148,7 @@ export function mount(root, { experiment, members }) {
     // One seed for all: the same request to the same model gives the same text.
     const body = { prompt: prompt.value, length: length.valueAsNumber, temperature: Number(temperature.value),
                    seed: Math.floor(Math.random() * 2 ** 32) };
-    await Promise.all(trained.map((p) => p.run(`/api/experiments/${encodeURIComponent(p.id)}/generate`, body, controller.signal)));
+    await Promise.all(trained.map((p) => p.run(modelUrl(p.member, "generate"), body, controller.signal)));
     start.disabled = false;
     stop.disabled = true;
   }

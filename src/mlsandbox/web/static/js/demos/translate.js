@@ -3,6 +3,7 @@
 // While a keystroke waits or is being answered, the demo's element has data-busy="true".
 import { ApiError, getJSON, postJSON } from "../api.js";
 import { h, percent, showMessage } from "../dom.js";
+import { hasModel, modelUrl, runMember } from "../components/run-member.js";
 
 const DEBOUNCE_MS = 80;
 const HELD_OUT = 20;
@@ -22,7 +23,37 @@ function digitBox({ character, probability, alternatives }, i) {
       alternatives.map((a) => h("li", {}, "or ", h("strong", {}, named(a.character)), " ", chance(a.probability)))));
 }
 
-export function mount(root, { experiment }) {
+// With a lab run that has a model, the run's model answers each sum too, beside the shipped one.
+function runAnswer(experiment, run) {
+  const member = runMember(experiment, run);
+  const answer = h("output", { class: "run-answer", "data-testid": "run-answer" });
+  const verdict = h("span", { class: "verdict", "data-testid": "run-verdict" });
+  const element = h("p", { class: "run-line" }, h("span", { class: "muted" }, `${member.title} says `), answer, verdict);
+  let latest = 0; // the newest question; older answers are dropped
+  function say(output, correct = null, problem = "") {
+    answer.textContent = output;
+    verdict.dataset.correct = String(correct);
+    verdict.textContent = problem || (correct == null ? "" : correct ? "✓ right" : "✗ wrong");
+  }
+  async function ask(text) {
+    const ticket = ++latest;
+    let result = null;
+    let problem = "";
+    try {
+      result = await postJSON(modelUrl(member, "translate"), { text });
+    } catch (e) {
+      if (e.status !== 422) problem = e.message; // an unreadable sum: the box above says why
+    }
+    if (ticket === latest) say(result?.output ?? "–", result?.correct ?? null, problem);
+  }
+  function clear() {
+    latest++;
+    say("–");
+  }
+  return { element, ask, clear };
+}
+
+export function mount(root, { experiment, run }) {
   const { details } = experiment;
   const url = `/api/experiments/${encodeURIComponent(experiment.id)}`;
   const input = h("input", {
@@ -39,6 +70,7 @@ export function mount(root, { experiment }) {
   const digits = h("ol", { class: "digits", "aria-label": "How sure it was of each digit" });
   const timing = h("span", { "data-testid": "timing" });
   const note = h("p", { class: "digits-note muted" }, "Point at a digit or tap it for the runners-up · ", timing);
+  const yours = hasModel(run) ? runAnswer(experiment, run) : null;
 
   const demo = h("div", { class: "translate-demo", "data-busy": "false" },
     h("form", { class: "sum-form", onsubmit: (e) => e.preventDefault() },
@@ -47,7 +79,7 @@ export function mount(root, { experiment }) {
       h("p", { id: "expression-hint", class: "hint muted" }, `Type ${details.hint}, like 17+38.`)),
     h("section", { class: "sum-result", "aria-live": "polite", "aria-label": "The model's answer" },
       experiment.trained ? empty : h("p", { class: "untrained" }, experiment.problem),
-      h("div", { class: "sum-line" }, read, answer, verdict), digits, note),
+      h("div", { class: "sum-line" }, read, answer, verdict), digits, note, yours?.element),
     h("div", { class: "trick" }, trick,
       h("p", { class: "muted" }, "It types a sum held out for testing: the model never saw it in training, nor its "
         + "swapped twin (38+17 for 17+38).")));
@@ -75,6 +107,7 @@ export function mount(root, { experiment }) {
   async function ask() {
     const ticket = ++latest;
     demo.dataset.busy = "true";
+    yours?.ask(input.value);
     let result = null;
     let problem = null;
     try {
@@ -97,6 +130,7 @@ export function mount(root, { experiment }) {
     latest++;
     if (!input.value.trim()) {
       demo.dataset.busy = "false";
+      yours?.clear();
       input.setAttribute("aria-invalid", "false");
       show(null);
       showMessage("");
@@ -120,4 +154,5 @@ export function mount(root, { experiment }) {
   });
 
   show(null);
+  yours?.clear();
 }
