@@ -1,9 +1,13 @@
-// An experiment page: its title, the demo component its `demo` kind names, and how each model was trained.
+// An experiment page: its title, the demo component its `demo` kind names, the lab's Train panel, and how
+// each model was trained. With ?run=RUN (a lab run of this experiment), a finished run's model plays in the
+// demo beside the shipped ones, where the demo can ask it.
 import { getJSON } from "./api.js";
 import { showMessage } from "./dom.js";
 import { isPretrained, modelCard } from "./components/model-card.js";
+import { mountLab } from "./components/lab.js";
+import { hasModel } from "./components/run-member.js";
 
-// Demo kind -> module exporting mount(element, { experiment, members }).
+// Demo kind -> module exporting mount(element, { experiment, members, run }).
 const DEMOS = {
   draw: () => import("./demos/draw.js"),
   sketch: () => import("./demos/sketch.js"),
@@ -13,9 +17,22 @@ const DEMOS = {
   detect: () => import("./demos/detect.js"),
   game: () => import("./demos/game.js"),
 };
+const PLAYS_RUNS = new Set(["draw", "sketch", "translate", "text"]); // demos that take { run }
+
+// The lab run the URL names: { run } or { missing: why } (the lab says it), or {} without one.
+async function namedRun() {
+  const id = new URLSearchParams(location.search).get("run");
+  if (!id) return {};
+  try {
+    return { run: await getJSON(`/api/runs/${encodeURIComponent(id)}`) };
+  } catch (error) {
+    return { missing: `Run ${id} cannot be shown: ${error.message}` };
+  }
+}
 
 async function main() {
   const id = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+  const runPromise = namedRun();
   const experiment = await getJSON(`/api/experiments/${encodeURIComponent(id)}`);
   const members = await Promise.all(
     experiment.family_members.map((m) => (m === id ? experiment : getJSON(`/api/experiments/${encodeURIComponent(m)}`))),
@@ -31,7 +48,26 @@ async function main() {
 
   const load = DEMOS[experiment.demo];
   if (!load) throw new Error(`This page cannot show "${experiment.demo}" demos yet.`);
-  (await load()).mount(document.querySelector("#demo"), { experiment, members });
+  const demo = await load();
+  const demoRoot = document.querySelector("#demo");
+  const { run = null, missing = null } = await runPromise;
+  let playing = null; // the run whose model the demo asks too
+  const showDemo = (withRun) => {
+    demoRoot.replaceChildren();
+    playing = withRun;
+    demo.mount(demoRoot, { experiment, members, run: withRun });
+  };
+  const plays = PLAYS_RUNS.has(experiment.demo);
+  showDemo(plays && run?.experiment === id && hasModel(run) ? run : null);
+
+  await mountLab(document.querySelector("#lab"), {
+    experiment, run, missing,
+    onPlay: plays ? (trained) => {
+      if (playing?.id !== trained.id) showDemo(trained);
+      const motion = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+      demoRoot.scrollIntoView({ behavior: motion, block: "start" });
+    } : null,
+  });
 }
 
 const page = document.querySelector("main");
