@@ -25,7 +25,7 @@ def memory_mb() -> float:
 class EventLog:
     def __init__(self, run: Run):
         self.run = run
-        events = run.events()
+        events = run.recent()
         self.last_id = events[-1]["id"] if events else 0
         self.orders_seen: float | None = None
         self.peak: float | None = None

@@ -164,7 +164,7 @@ class Run:
             if now_in in ENDED or (expected and now_in != expected):
                 return False
             self.set_state(state, ended=now(), **{k: v for k, v in fields.items() if k == "reason"})
-            events = self.events()
+            events = self.recent()
             with open(self.events_path, "a") as log:
                 log.write(json.dumps({"id": events[-1]["id"] + 1 if events else 1, "type": state, **fields}) + "\n")
         return True
@@ -182,12 +182,17 @@ class Run:
         path = self.folder / "control.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def events(self, after: int = 0) -> list[dict]:
-        """The events logged so far whose id is above after (a line still being written is left for later)."""
-        if not self.events_path.exists():
+    def recent(self, window: int = 1 << 18) -> list[dict]:
+        """The last events, read from the log's last window bytes only: enough for the newest step event and the
+        last event of any run (a validation's pictures take tens of KB), without parsing a long log whole."""
+        try:
+            with open(self.events_path, "rb") as log:
+                start = max(0, log.seek(0, os.SEEK_END) - window)
+                log.seek(start)
+                lines = log.read().split(b"\n")
+        except FileNotFoundError:
             return []
-        lines = self.events_path.read_text().split("\n")[:-1]
-        return [event for line in lines if (event := json.loads(line))["id"] > after]
+        return [json.loads(line) for line in lines[1 if start else 0 : -1]]  # whole lines only
 
     def file(self, name: str) -> Path:
         """One of the run's files (FILES, or its event log), if it has been written."""
@@ -250,7 +255,7 @@ def create(experiment: Experiment, values: dict, preset: str | None, trainer_pid
 
 def busy_message(run: Run) -> str:
     state, settings = run.state(), run.settings
-    steps = [e for e in run.events() if e["type"] == "step"]
+    steps = [e for e in run.recent() if e["type"] == "step"]
     left = steps[-1]["eta"] if steps else settings["estimate_seconds"]
     return (f"A {settings['experiment']} run ({run.id}) is {state['state']} on this machine, about {minutes(left)} "
             f"from its end; one run trains at a time. Wait for it, or stop it: POST /api/runs/{run.id}/stop.")

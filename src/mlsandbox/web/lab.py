@@ -107,9 +107,9 @@ def lab_info() -> LabInfo:
 
 def describe(run: runs.Run) -> RunInfo:
     state, settings = run.state(), run.settings
-    events = run.events()
+    events = run.recent()
     steps = [e for e in events if e["type"] == "step"]
-    ended = next((e for e in events if e["type"] in runs.ENDED), {})
+    ended = events[-1] if events and events[-1]["type"] in runs.ENDED else {}
     names = sorted(n for n in runs.FILES if (run.model_dir / n).is_file()) + ["events.jsonl"] * bool(events)
     return RunInfo(
         id=run.id, experiment=settings["experiment"], state=state["state"], preset=settings["preset"],
@@ -117,7 +117,8 @@ def describe(run: runs.Run) -> RunInfo:
         created=settings["created"], started=state.get("started"), ended=state.get("ended"),
         estimate_seconds=settings["estimate_seconds"],
         progress=1.0 if state["state"] == "finished" else steps[-1]["progress"] if steps else 0.0,
-        eta=steps[-1]["eta"] if steps and state["state"] in runs.ACTIVE else None, events=len(events),
+        eta=steps[-1]["eta"] if steps and state["state"] in runs.ACTIVE else None,
+        events=events[-1]["id"] if events else 0,
         pid=state.get("pid") if state["state"] == "running" else None, reason=state.get("reason"),
         metrics=ended.get("metrics"), headline=ended.get("headline"), seconds=ended.get("seconds"),
         parameters=ended.get("parameters"), card=run.card(),
@@ -253,7 +254,7 @@ async def run_events(run_id: str, last_event_id: str | None = Header(None),
     resume = last_event_id if last_event_id is not None else after
     start = 0
     if resume is not None:
-        known = len(run.events())
+        known = (run.recent() or [{"id": 0}])[-1]["id"]
         if not resume.isdigit() or (int(resume) > known and run.state()["state"] in runs.ENDED):
             raise HTTPException(422, f"Last-Event-ID {resume[:40]!r} is not an event of run {run.id}: its events are "
                                      f"numbered 1 to {known}. Leave it out to start from the first.")
