@@ -19,7 +19,10 @@ const METRICS = {
     { key: "bits_per_char", name: "Bits per character", ...rate },
     { key: "accuracy", name: "Next-character accuracy", ...share },
   ],
-  "sequence translator": [{ key: "exact_match", name: "Exact match", ...share }],
+  "sequence translator": [
+    { key: "exact_match", name: "Exact match", ...share },
+    { key: "character_accuracy", name: "Characters right", ...share },
+  ],
   "hand landmark reader": [
     { key: "accuracy", name: "Test accuracy", ...share },
     { key: "hands_seen", name: "Hand seen", ...share },
@@ -46,10 +49,24 @@ function verdict(difference, better) {
   return difference * better > 0 ? "better" : "worse";
 }
 
-function comparison(run, card, kind) {
+// What a model was scored on: "10,000 held-out test examples", or null when the metrics do not say.
+function scoredOn(metrics) {
+  if (finite(metrics.test_examples)) return `${count(metrics.test_examples)} held-out test examples`;
+  if (finite(metrics.characters)) return `${count(metrics.characters)} held-out characters`;
+  return null;
+}
+
+function caption(ours, theirs) {
+  const [a, b] = [scoredOn(ours), scoredOn(theirs)];
+  if (a && b && a !== b) return `Your run on ${a}; the shipped model on ${b}`;
+  return a || b ? `On the same ${a || b}` : "On the same held-out test";
+}
+
+function comparison(run, card, kind, labels) {
   const ours = run.metrics ?? {};
   const theirs = card?.metrics ?? {};
-  const rows = (METRICS[kind] ?? METRICS.classifier).filter((m) => finite(ours[m.key])).map((m) => {
+  const shown = (METRICS[kind] ?? METRICS.classifier).filter((m) => m.key !== "top3_accuracy" || (labels?.length ?? 0) > 3);
+  const rows = shown.filter((m) => finite(ours[m.key])).map((m) => {
     const shipped = theirs[m.key];
     const d = finite(shipped) ? ours[m.key] - shipped : null;
     return h("tr", { "data-metric": m.key },
@@ -60,9 +77,8 @@ function comparison(run, card, kind) {
   });
   const plain = (name, yours, shipped, show) => h("tr", {}, h("th", { scope: "row" }, name),
     h("td", {}, finite(yours) ? show(yours) : "–"), h("td", {}, finite(shipped) ? show(shipped) : "–"), h("td", {}, ""));
-  const examples = ours.test_examples ?? theirs.test_examples;
   return h("table", { class: "lab-compare", "data-testid": "lab-compare" },
-    h("caption", {}, finite(examples) ? `On the same ${count(examples)} held-out test examples` : "On the same held-out test"),
+    h("caption", {}, caption(ours, theirs)),
     h("thead", {}, h("tr", {}, h("td", {}), h("th", { scope: "col" }, "Your run"), h("th", { scope: "col" }, "Shipped"),
       h("th", { scope: "col" }, "Difference"))),
     h("tbody", {}, rows,
@@ -102,7 +118,7 @@ export function runResult(run, experiment, { onPlay } = {}) {
   return h("div", { class: "lab-result", "data-testid": "lab-result" },
     h("h4", {}, "Your model against the shipped one"),
     h("div", { class: "lab-compare-wrap", role: "region", tabindex: "0", "aria-label": "Your model against the shipped one, scrolls sideways" },
-      comparison(run, experiment.card, experiment.kind)),
+      comparison(run, experiment.card, experiment.kind, labels)),
     differences(run, experiment.card, labels)
       ?? (labels?.length > 1 && h("p", { class: "muted lab-note" }, "Which classes the two get right differently needs "
         + "accuracy per class on the test split, which this server does not report yet.")),

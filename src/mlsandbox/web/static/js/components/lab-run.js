@@ -69,6 +69,7 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
   const marks = [];
   let lastStep = null;
   let lastValidation = null;
+  let drawnValidation = null;
   let views = null;
   let lastId = 0;
   let frame = 0;
@@ -102,7 +103,8 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
     const anyAccuracy = steps.accuracy.length + validations.accuracy.length > 0;
     accuracyElement.hidden = !anyAccuracy && (lastValidation != null || steps.loss.length > 0);
     if (lastStep && !ENDS.has(element.dataset.state) && element.dataset.state !== "exporting") progress.step(lastStep, started);
-    if (lastValidation) views?.update(lastValidation);
+    if (lastValidation !== drawnValidation) views?.update(lastValidation); // pictures only when a new view came
+    drawnValidation = lastValidation;
   }
   const schedule = () => { frame ||= requestAnimationFrame(draw); };
 

@@ -35,9 +35,11 @@ function exampleGrid(examples, labels) {
       const guess = guesses?.[i];
       if (!guess) return;
       const right = guess.label === truth;
+      const none = guess.label == null; // it made no guess (a hand model that saw no hand): wrong
       item.dataset.right = String(right);
-      caption.replaceChildren(h("span", { class: "mark", "aria-hidden": "true" }, right ? "✓" : "✗"), " ",
-        h("strong", {}, labels[guess.label]), ` ${percent(guess.probability, 0)}`,
+      caption.replaceChildren();
+      appendTo(caption, h("span", { class: "mark", "aria-hidden": "true" }, right ? "✓" : "✗"), " ",
+        none ? "no guess" : [h("strong", {}, labels[guess.label]), ` ${percent(guess.probability, 0)}`],
         right ? h("span", { class: "visually-hidden" }, ", right") : h("span", { class: "is" }, ` (is ${labels[truth]})`));
     });
   }
@@ -56,22 +58,24 @@ function confusionTable(confusion, labels) {
           count(n))))))));
 }
 
+// Each class's validation accuracy (null: no validation example of it); with many classes, the hardest only.
 function perClass(accuracies, labels) {
   const rows = accuracies.map((a, i) => ({ label: labels[i], a }));
-  const shown = rows.length > 20 ? [...rows].sort((p, q) => p.a - q.a).slice(0, WORST_CLASSES) : rows;
+  const shown = rows.length > 20
+    ? rows.filter((r) => r.a != null).sort((p, q) => p.a - q.a).slice(0, WORST_CLASSES) : rows;
   return h("ul", { class: "lab-per-class", "data-testid": "lab-per-class" },
-    shown.map(({ label, a }) => h("li", { "aria-label": `${label}: ${percent(a)}` },
+    shown.map(({ label, a }) => h("li", { "aria-label": `${label}: ${a == null ? "no validation examples" : percent(a)}` },
       h("span", { class: "name" }, label),
-      h("span", { class: "track" }, h("span", { class: "fill", style: `width: ${percent(a)}` })),
-      h("span", { class: "value" }, percent(a)))));
+      h("span", { class: "track" }, h("span", { class: "fill", style: `width: ${percent(a ?? 0)}` })),
+      h("span", { class: "value" }, a == null ? "–" : percent(a)))));
 }
 
 function classifier(root, started) {
   const labels = started.labels ?? [];
   const grid = started.examples?.length ? exampleGrid(started.examples, labels) : null;
   const classes = h("div", { class: "lab-classes" });
-  const mistakes = h("div");
-  const inside = h("div");
+  const mistakes = h("div", { class: "lab-group" });
+  const inside = h("div", { class: "lab-group" });
   appendTo(root, grid?.element, classes, mistakes, inside);
 
   return (view) => {

@@ -48,7 +48,7 @@ export async function mountLab(root, { experiment, run = null, missing = null, o
   const enabled = Boolean(info.lab?.enabled);
   const off = enabled ? null : `Train needs the lab on: serve with ${info.lab?.command || "make lab"}.`;
   root.dataset.state = enabled ? "idle" : "off";
-  const trouble = h("p", { class: "lab-error", role: "alert", "data-testid": "lab-error", hidden: true });
+  const trouble = h("p", { class: "lab-error", role: "status", "data-testid": "lab-error", hidden: true });
   const runArea = h("div", { class: "lab-run-area" });
   const form = createSettingsForm(info, { initial: run?.experiment === experiment.id ? run.settings : null });
   appendTo(root,
@@ -62,8 +62,10 @@ export async function mountLab(root, { experiment, run = null, missing = null, o
 
   let watching = null;
 
-  function say(text, link = null) {
+  // A line under the form: what went wrong (tone "error"), or news of another run ("info"), with a link.
+  function say(text, link = null, tone = "error") {
     trouble.replaceChildren(...withCode(text), ...(link ? [" ", h("a", { href: link.href }, link.text)] : []));
+    trouble.className = tone === "info" ? "lab-info" : "lab-error";
     trouble.hidden = !text;
   }
 
@@ -114,7 +116,7 @@ export async function mountLab(root, { experiment, run = null, missing = null, o
     if (busy) {
       say(busy.experiment === experiment.id ? `A run of this model is training now (${busy.id}).`
         : `A run of another model (${busy.experiment}) is training now; one runs at a time.`,
-      { href: pageOf(busy), text: "Watch it." });
+      { href: pageOf(busy), text: "Watch it." }, "info");
     }
   }
 }

@@ -74,7 +74,9 @@ export function createLineChart(root, { label, xLabel, format = (y) => String(y)
       parts.push(svg("line", { class: "grid", x1: left, x2: right, y1: Y(t), y2: Y(t) }),
         svg("text", { class: "tick", x: left - 6, y: Y(t), "text-anchor": "end", "dominant-baseline": "middle" }, tick(t)));
     }
-    for (const t of ticks(0, x1, Math.max(2, Math.floor((right - left) / 70)))) {
+    const along = ticks(0, x1, Math.max(2, Math.floor((right - left) / 70)));
+    const whole = along.filter(Number.isInteger); // whole epochs, where there are enough of them
+    for (const t of whole.length >= 2 ? whole : along) {
       parts.push(svg("text", { class: "tick", x: X(t), y: bottom + 14, "text-anchor": "middle" }, String(t)));
     }
     parts.push(svg("line", { class: "axis", x1: left, x2: right, y1: bottom, y2: bottom }),
