@@ -43,6 +43,7 @@ QUICK_TARGETS = {"digits_mlp": ("val_accuracy", 0.97, 20), "digits_cnn": ("val_a
 SAMPLE_GAP_TARGET_S = 20.0
 HEALTH_P99_TARGET_MS, PREDICT_RATIO_TARGET = 50.0, 3.0
 LOG_TARGET_BYTES = 5e6
+WARM_UP_S = 30  # after the server answers, before the first run: a learner opens a page and reads it
 
 
 def watch(client: httpx.Client, experiment: str, body: dict) -> dict:
@@ -128,6 +129,7 @@ def main() -> int:
     env = {runs.LAB_ENV: "1", runs.DIR_ENV: tempfile.mkdtemp(prefix="mlsandbox-lab-bench-")}
     results = {"machine": report.machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "threads": runs.trainer_threads()}
     with running_server(env=env) as url, httpx.Client(base_url=url, timeout=60) as client:
+        time.sleep(WARM_UP_S)  # the server's trainer process warms up (imports torch, a step, an export) meanwhile
         if "quick" in args.only:
             results["quick"] = {}
             for experiment in QUICK_TARGETS:

@@ -312,7 +312,7 @@ def test_a_server_without_the_lab_says_the_command_that_turns_it_on(api):
     settings = api.get("/api/experiments/digits_mlp/settings").json()
     assert settings["trainable"] and not settings["lab"]["enabled"] and settings["lab"]["command"] == "make lab"
     refused = api.post("/api/experiments/digits_mlp/runs", json={"preset": "quick"})
-    assert refused.status_code == 503 and "`make lab`" in refused.json()["detail"]
+    assert refused.status_code == 409 and "`make lab`" in refused.json()["detail"]
 
 
 def test_a_full_disk_at_export_fails_the_run_and_leaves_no_half_written_model(monkeypatch, tmp_path):

@@ -12,6 +12,7 @@ import errno
 import fcntl
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -85,13 +86,15 @@ def for_run(data: Any, share: float) -> Any:
 
 
 def warm_up() -> None:
-    """One small step of a convolutional network and a recurrent one, so the first real step is not the one that
-    pays for torch's first-use costs."""
-    net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(10))
+    """A small step of a convolutional network and a recurrent one, and an export to ONNX, so that a run's first
+    step and its export are not the ones that pay for torch's and the exporter's first use (seconds each)."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 26 * 26, 10))
     net(torch.zeros(4, 1, 28, 28)).sum().backward()
+    torch.optim.AdamW(net.parameters()).step()
     lstm = torch.nn.LSTM(8, 8, batch_first=True)
     lstm(torch.zeros(2, 4, 8))[0].sum().backward()
-    torch.optim.AdamW(net.parameters()).step()
+    with tempfile.TemporaryDirectory() as scratch:
+        export.write_onnx(net, (torch.zeros(2, 1, 28, 28),), Path(scratch) / "warm.onnx", ["image"], ["scores"])
 
 
 def claim_next() -> runs.Run | None:

@@ -51,12 +51,12 @@ class Invalid(BaseModel):
 
 PROBLEMS = {
     404: "no such experiment or run, or not one of the kind this route serves: the message names those that are",
-    409: "the lab cannot do it now: a run is training already (the message says which, and for how long), or the "
-         "run has ended",
+    409: "the lab cannot do it now: a run is training already (the message says which, and for how long), the run "
+         "has ended, or this server does not train (the message names the command that serves with the lab on)",
     413: "the body or the image is over its limit in bytes or pixels",
     422: "a request the model cannot read, with what to send instead",
-    503: "the model cannot be served (the message says how to fix it), every worker is busy (then with "
-         "Retry-After), or the lab is off on this server",
+    503: "the model cannot be served (the message says how to fix it), or every worker is busy (then with "
+         "Retry-After)",
 }
 
 

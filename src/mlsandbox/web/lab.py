@@ -167,7 +167,7 @@ def estimate(experiment_id: str, body: RunRequest) -> Estimate:
                     over=runs.over_limit(experiment, values, seconds), values=values)
 
 
-@router.post("/api/experiments/{experiment_id}/runs", status_code=202, responses=problems(404, 409, 422, 503))
+@router.post("/api/experiments/{experiment_id}/runs", status_code=202, responses=problems(404, 409, 422))
 def start_run(experiment_id: str, body: RunRequest) -> RunInfo:
     """Train this experiment with a preset, changed settings, or both (the changes over the preset). The run is
     queued for the trainer at once; watch it at /api/runs/{run}/events. One run trains at a time."""
@@ -175,7 +175,7 @@ def start_run(experiment_id: str, body: RunRequest) -> RunInfo:
     if why := experiment.not_trainable():
         raise HTTPException(422, why)
     if not runs.lab_on():
-        raise HTTPException(503, f"Training from the page is off on this server. Serve with it on: `{LAB_COMMAND}` "
+        raise HTTPException(409, f"Training from the page is off on this server. Serve with it on: `{LAB_COMMAND}` "
                                  "(or `mlsandbox serve --lab` where PyTorch is installed).")
     values = chosen(experiment, body)
     if over := runs.over_limit(experiment, values, runs.estimate(experiment, values)):
