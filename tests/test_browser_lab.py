@@ -192,7 +192,8 @@ def test_the_form_fills_from_presets_and_says_what_is_wrong(walk):
 def test_a_quick_run_draws_its_loss_then_a_confusion_matrix(walk):
     page = open_lab(walk)
     run_id = train(page)
-    expect(page.get_by_test_id("chart-loss").locator("polyline[data-series=train]")).not_to_have_attribute("data-count", "0")
+    expect(page.get_by_test_id("chart-loss").locator("polyline[data-series=train]")).not_to_have_attribute(
+        "data-count", "0", timeout=120_000)  # the first run waits for the trainer to load the digits
     confusion = page.get_by_test_id("lab-confusion")
     expect(confusion).to_be_visible(timeout=120_000)
     expect(confusion.locator("tbody tr")).to_have_count(10)
@@ -222,7 +223,7 @@ def test_the_learning_rate_changes_while_it_trains_and_stop_stops_it(walk):
     expect(page.get_by_test_id("lab-rate-value")).to_have_text(re.compile(r"^0\.03\d$"))
     rate = page.get_by_test_id("lab-rate-value").inner_text()
     page.get_by_test_id("lab-rate-apply").click()
-    expect(page.get_by_test_id("chart-loss").locator(".mark-label")).to_have_text(f"rate {rate}")
+    expect(page.get_by_test_id("chart-loss").locator(".mark-label")).to_have_text(f"rate {rate}", timeout=30_000)
     assert [e["learning_rate"] for e in events(walk.server, run_id) if e["type"] == "learning_rate"] == [float(rate)]
 
     page.get_by_test_id("lab-stop").click()
