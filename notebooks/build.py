@@ -4,6 +4,7 @@
     python notebooks/build.py --execute            # write them, then run them in full: the committed outputs
     python notebooks/build.py --execute --fast     # the same on a small subset and one epoch (a quick check)
     python notebooks/build.py --execute digits_cnn # just one
+    python notebooks/build.py --keep-outputs       # write them, keeping the committed outputs (see below)
 
 The notebooks of one family tell the same story with two networks, so they share every cell except
 the ones that introduce and inspect the network. Edit the cells in notebooks/stories/, not in the
@@ -11,6 +12,12 @@ the ones that introduce and inspect the network. Edit the cells in notebooks/sto
 
 A full run trains for real and exports to the package's artifacts (the committed model). A fast run
 (MLSANDBOX_FAST=1, which --fast sets) exports to a scratch directory in the cache instead.
+
+--keep-outputs is for changing a notebook's prose without running it again (a full run takes hours): each
+code cell whose source is unchanged gets the outputs and execution count of the committed notebook's code
+cell with the same source (matched in order), and the notebook keeps the committed kernel's metadata.
+Markdown cells need nothing. A code cell that is new or changed is written without outputs, and listed:
+run that notebook again (--execute) before committing it.
 """
 
 from __future__ import annotations
@@ -44,6 +51,27 @@ def build(experiment_id: str) -> nbformat.NotebookNode:
         cell.id = f"{experiment_id}-{number:02d}"  # stable ids keep the diffs small
     nbformat.validate(notebook)
     return notebook
+
+
+def keep_outputs(notebook: nbformat.NotebookNode, committed: nbformat.NotebookNode) -> list[int]:
+    """Copy into notebook's code cells the outputs of committed's code cells with the same source, in order;
+    return the numbers of the code cells that found none."""
+    executed: dict[str, list[nbformat.NotebookNode]] = {}
+    for cell in committed.cells:
+        if cell.cell_type == "code":
+            executed.setdefault(cell.source, []).append(cell)
+    missing = []
+    for number, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if executed.get(cell.source):
+            old = executed[cell.source].pop(0)
+            cell.outputs, cell.execution_count = old.outputs, old.execution_count
+        else:
+            missing.append(number)
+    if "language_info" in committed.metadata:  # what the kernel that ran it wrote (its version, ...)
+        notebook.metadata["language_info"] = committed.metadata["language_info"]
+    return missing
 
 
 def path_of(experiment_id: str) -> Path:
@@ -86,12 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ids", nargs="*", metavar="ID", help=f"notebooks to build (default: {' '.join(NOTEBOOKS)})")
     parser.add_argument("--execute", action="store_true", help="run each notebook and save it with its outputs")
     parser.add_argument("--fast", action="store_true", help="with --execute: a small subset and one epoch")
+    parser.add_argument("--keep-outputs", action="store_true",
+                        help="keep the committed outputs of every code cell whose source is unchanged")
     args = parser.parse_args(argv)
     unknown = [i for i in args.ids if i not in NOTEBOOKS]
     if unknown:
         parser.error(f"no notebook for {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}")
     if args.fast and not args.execute:
         parser.error("--fast only makes sense with --execute")
+    if args.keep_outputs and args.execute:
+        parser.error("--keep-outputs writes without running: leave out --execute")
     os.environ[FAST_ENV] = "1" if args.fast else "0"  # never a fast run by accident when the real one is meant
 
     for experiment_id in args.ids or NOTEBOOKS:
@@ -101,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             execute(notebook)
             print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+        elif args.keep_outputs and path.is_file():
+            missing = keep_outputs(notebook, nbformat.read(path, as_version=4))
+            if missing:
+                print(f"  {path.name}: no committed outputs for code cell(s) {', '.join(map(str, missing))}:"
+                      f" run it with --execute", flush=True)
         nbformat.write(notebook, path)
         print(f"wrote {path.relative_to(HERE.parent)}")
     return 0

@@ -88,6 +88,26 @@ MLP = dict(
         * **Try to fool it in the demo** (`mlsandbox serve`, then draw): very thin or very thick strokes,
           a 7 with a bar, a 1 with a serif. The confusion matrix above says which pairs to try first.
     """,
+    lab="""
+        ## Try it in the lab
+
+        Several of these ideas need no code. `make lab` starts the demo with training on: "Train it yourself" on
+        this experiment's page holds the recipe as a form, and **Quick** fills it with 256 units and 2 epochs.
+
+        * `fraction` 0.02 (1,100 digits), `augment` off, `epochs` 30: in about ten epochs training accuracy
+          reaches 100% while validation accuracy stalls near 91%. That gap is memorising.
+        * `width` 32 against 1024: about 94% of the test digits against 98% after the quick run. The first
+          layer's pictures (each unit's 784 weights, as above) start as noise: which of them grow strokes?
+        * Mid-run, make the learning rate ten times higher: the training loss jumps, then settles again as the
+          schedule brings the rate down.
+
+        The page then scores your network on the same 10,000 test digits as the shipped one, and "Play with it"
+        lets you draw for it. The first run, from a terminal:
+
+        ```
+        mlsandbox train digits_mlp --preset quick --set fraction=0.02 --set augment=false --set epochs=30
+        ```
+    """,
 )
 
 CNN = dict(
@@ -189,6 +209,27 @@ CNN = dict(
           the validation curve and the test accuracy: how much of the result came from the random warps?
         * **Try to fool it in the demo** (`mlsandbox serve`, then draw): very thin or very thick strokes,
           a 7 with a bar, a 1 with a serif. The confusion matrix above says which pairs to try first.
+    """,
+    lab="""
+        ## Try it in the lab
+
+        `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
+        recipe as a form, and **Quick** fills it with one epoch of a network half as wide (`channels` 16).
+
+        * `channels` 4: four 3×3 first filters, 25,000 parameters, and the quick epoch still read about 98% of
+          the test digits. Compare its stage pictures (one validation digit after each stage, as in "What the
+          filters see" above) with those of 32 channels.
+        * `stages` 1: the classifier reads 14×14 maps, so the network has *more* parameters (400,000 at 16
+          channels), and it read only about 95%: the stages made the difference, not the parameter count.
+        * `fraction` 0.02 with `augment` off, as in `digits_mlp.ipynb`: does the gap between training and
+          validation accuracy open as wide as the MLP's?
+
+        Your network is scored on the same 10,000 test digits as the shipped one, and "Play with it" lets you
+        draw for it. From a terminal:
+
+        ```
+        mlsandbox train digits_cnn --preset quick --set channels=4
+        ```
     """,
 )
 
@@ -433,6 +474,7 @@ def cells(experiment_id: str) -> list:
             plt.show()
         """),
         md(parts["next_steps"]),
+        md(parts["lab"]),
     ]
 
 

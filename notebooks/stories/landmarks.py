@@ -346,6 +346,28 @@ def cells() -> list:
             * **Play in the demo** (`mlsandbox serve`): the skeleton drawn over the camera is what the pose
               network reads.
         """),
+        md("""
+            ## Try it in the lab
+
+            This is the quickest network to train in the lab: once the points have been read from the renders
+            (minutes, the first time; then they are cached), the whole recipe takes seconds. `make lab` starts the
+            demo with training on: "Train it yourself" on this experiment's page holds the recipe as a form, and
+            **Quick** fills it with 10 epochs. The page follows 16 validation renders, drawn with the skeletons read.
+
+            * Whatever you change, validation accuracy stays under 88%, the share of validation renders where a hand
+              was seen: the pose network cannot make up for a hand the landmark model missed.
+            * `width` 8 against 128, and `depth` 1: how small can a network be that names a pose from 63 numbers?
+            * `fraction` 0.05, about 220 hands: how few examples does it need?
+
+            Your network is scored on the same 600 held-out test renders as the shipped one, with the share where a
+            hand was seen. The game plays the shipped model only;
+            `mlsandbox predict rps_landmarks --run RUN photo.jpg` asks yours (`mlsandbox runs` lists them). From a
+            terminal:
+
+            ```
+            mlsandbox train rps_landmarks --preset quick --set width=8
+            ```
+        """),
     ]
 
 

@@ -97,6 +97,28 @@ MOBILENET = dict(
         * **Play in the demo** (`mlsandbox serve`) and teach it your own hand: the head teach mode fits
           reads these same 1,280 features.
     """,
+    lab="""
+        ## Try it in the lab
+
+        Training this network is heavy for a small machine: the full recipe took 16 minutes here. `make lab`
+        starts the demo with training on: "Train it yourself" on this experiment's page holds the recipe as a
+        form and estimates its time, and **Quick** fills it with 2 epochs on a quarter of the renders
+        (`fraction` 0.25).
+
+        * `epochs` 4: only the head trains in the first two epochs; the top blocks are fine-tuned from the
+          third. In the run above, validation accuracy went from 66% to 97% at that epoch: watch it jump.
+        * The first layer's 32 filters on the page are ImageNet's, frozen: unlike `rps_cnn`'s, they never change.
+        * `augment` off (no colour changes, mirror images, turns, shifts or zooms): how much lower does it score
+          on the held-out renders, with their new skin tones, backgrounds and angles?
+
+        Your network is scored on the same 600 held-out test renders as the shipped one. The game plays the
+        shipped model only; `mlsandbox predict rps_mobilenet_v2 --run RUN photo.jpg` asks yours
+        (`mlsandbox runs` lists them). From a terminal:
+
+        ```
+        mlsandbox train rps_mobilenet_v2 --preset quick --set epochs=4
+        ```
+    """,
 )
 
 CNN = dict(
@@ -371,6 +393,29 @@ CNN = dict(
         * **Play in the demo** (`mlsandbox serve`) and compare it with MobileNetV2 and the hand landmarks
           on your own hand.
     """,
+    lab="""
+        ## Try it in the lab
+
+        Training this network is heavy for a small machine: the full recipe took 25 minutes here. `make lab`
+        starts the demo with training on: "Train it yourself" on this experiment's page holds the recipe as a
+        form and estimates its time, and **Quick** fills it with 3 epochs on a quarter of the renders
+        (`fraction` 0.25). The page draws the first convolution's 16 filters in colour, and one render's maps
+        after each stage.
+
+        * `augment` off: no colour changes, mirror images, turns, shifts or zooms (hands are still pasted onto
+          other backgrounds). Validation has a skin tone and two photos training never had: watch its accuracy
+          against training's, then the held-out test's.
+        * `fraction` 1 with `epochs` 3 against `fraction` 0.25 with `epochs` 12: as many steps, on four times
+          the renders or four times over the same ones. Which reads more held-out renders?
+
+        Your network is scored on the same 600 held-out test renders as the shipped one. The game plays the
+        shipped model only; `mlsandbox predict rps_cnn --run RUN photo.jpg` asks yours (`mlsandbox runs` lists
+        them). From a terminal:
+
+        ```
+        mlsandbox train rps_cnn --preset quick --set augment=false
+        ```
+    """,
 )
 
 PARTS = {"rps_cnn": CNN, "rps_mobilenet_v2": MOBILENET}
@@ -590,6 +635,7 @@ def cells(experiment_id: str) -> list:
                   f" (the network's own head: {own_right:.1%})")
         """),
         md(parts["next_steps"]),
+        md(parts["lab"]),
     ]
 
 

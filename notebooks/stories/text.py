@@ -169,6 +169,26 @@ SHAKESPEARE_LSTM = dict(
         * **Score another text** with `mlsandbox evaluate shakespeare_lstm --text FILE`: a modern play, a
           Wikipedia article, your own verse. How many more bits per character does it cost the model?
     """,
+    lab="""
+        ## Try it in the lab
+
+        `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
+        recipe as a form, and **Quick** fills it with a shorter run (`hidden` 256, `context` 64, 6 epochs of 100
+        steps). At every validation the page shows a short sample after "ROMEO:", drawn with the same seed.
+
+        * Read the samples as it trains: random letters, then spaces and short common words, then a speaker's
+          name in capitals on a line of its own, as in "What it wrote as it learned" above.
+        * `hidden` 32 against 256: a memory of 32 numbers. Where does its validation loss level off?
+        * `context` 16 against 128: in the table above, 64 cost about 0.07 nats per character. What does 16
+          cost, and does the network still name a speaker?
+
+        Your network is scored on the same two held-out plays as the shipped one, and "Play with it" lets you
+        start it on a line of your own. From a terminal:
+
+        ```
+        mlsandbox train shakespeare_lstm --preset quick --set context=16
+        ```
+    """,
 )
 
 SHAKESPEARE_TRANSFORMER = dict(
@@ -202,6 +222,27 @@ SHAKESPEARE_TRANSFORMER = dict(
         * **Generate from the command line**:
           `mlsandbox generate shakespeare_transformer "HAMLET:\\n" --temperature 0.5 --seed 1`, or play with
           the temperature in the demo (`mlsandbox serve`).
+    """,
+    lab="""
+        ## Try it in the lab
+
+        `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
+        recipe as a form, and **Quick** fills it with a smaller, shorter run (`width` 96, 2 `layers`, `context`
+        64, 6 epochs of 100 steps). At every validation the page shows a short sample after "ROMEO:", drawn with
+        the same seed.
+
+        * `dropout` 0: in the table above it beat the recipe's 0.1 in a short run. Does it in yours, and does a
+          gap open between the training and the validation loss?
+        * `context` 16 against 64: for a transformer, how far back it can look at all. In the table 64 beat 128
+          in a short run; where does shorter stop paying?
+        * `layers` 1 and `width` 32: how long do the samples stay at "the the", as the first one above did?
+
+        Your network is scored on the same two held-out plays as the shipped one, and "Play with it" lets you
+        start it on a line of your own. From a terminal:
+
+        ```
+        mlsandbox train shakespeare_transformer --preset quick --set dropout=0
+        ```
     """,
 )
 
@@ -243,6 +284,27 @@ WIKIPEDIA = dict(
           --seed 1`, or play with the temperature in the demo (`mlsandbox serve`).
         * **Score another text** with `mlsandbox evaluate wikipedia --text FILE`: a news article, a play, a
           page of code. Which does it find the most surprising?
+    """,
+    lab="""
+        ## Try it in the lab
+
+        `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
+        recipe as a form, and **Quick** fills it with `hidden` 256, `context` 64 and 6 epochs of 100 steps:
+        about 1.2 million characters in random windows, under half the training text's length. At every
+        validation the page shows a short sample after "Anarchism", drawn with the same seed.
+
+        * Read the samples as it trains: common words first, then the look of an article (capitalised names,
+          parentheses, numbers), long before the sentences make sense.
+        * `dropout` 0: with hardly any text read twice there is little to memorise. Does validation suffer?
+          Try it again with `epochs` 40, about three times the text's length.
+        * `hidden` 64 against 256, then the same on `shakespeare_lstm`: which text costs more bits per character?
+
+        Your network is scored on the same held-out articles as the shipped one, and "Play with it" lets you
+        start it on a sentence of your own. From a terminal:
+
+        ```
+        mlsandbox train wikipedia --preset quick --set dropout=0
+        ```
     """,
 )
 
@@ -624,6 +686,7 @@ def cells(experiment_id: str) -> list:
                 print("Not measured on this machine yet: run `python benchmarks/ablation_text.py`.")
         """),
         md(parts["next_steps"]),
+        md(parts["lab"]),
     ]
 
 
