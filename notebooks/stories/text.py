@@ -173,7 +173,7 @@ SHAKESPEARE_LSTM = dict(
         ## Try it in the lab
 
         `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
-        recipe as a form, and **Quick** fills it with a shorter run (`hidden` 256, `context` 64, 6 epochs of 100
+        recipe as a form, and **Quick** fills it with a shorter run (`hidden` 256, `context` 64, 12 epochs of 50
         steps). At every validation the page shows a short sample after "ROMEO:", drawn with the same seed.
 
         * Read the samples as it trains: random letters, then spaces and short common words, then a speaker's
@@ -228,7 +228,7 @@ SHAKESPEARE_TRANSFORMER = dict(
 
         `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
         recipe as a form, and **Quick** fills it with a smaller, shorter run (`width` 96, 2 `layers`, `context`
-        64, 6 epochs of 100 steps). At every validation the page shows a short sample after "ROMEO:", drawn with
+        64, 12 epochs of 50 steps). At every validation the page shows a short sample after "ROMEO:", drawn with
         the same seed.
 
         * `dropout` 0: in the table above it beat the recipe's 0.1 in a short run. Does it in yours, and does a
@@ -289,7 +289,7 @@ WIKIPEDIA = dict(
         ## Try it in the lab
 
         `make lab` starts the demo with training on: "Train it yourself" on this experiment's page holds the
-        recipe as a form, and **Quick** fills it with `hidden` 256, `context` 64 and 6 epochs of 100 steps:
+        recipe as a form, and **Quick** fills it with `hidden` 256, `context` 64 and 12 epochs of 50 steps:
         about 1.2 million characters in random windows, under half the training text's length. At every
         validation the page shows a short sample after "Anarchism", drawn with the same seed.
 
