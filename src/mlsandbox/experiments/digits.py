@@ -54,7 +54,7 @@ EXPERIMENTS = (
         build_net=build_cnn,
         recipe=ImageRecipe(epochs=15, learning_rate=3e-3, weight_decay=0.05, **TRAINING),
         settings=image_settings(CHANNELS, STAGES, DROPOUT),
-        quick=dict(channels=16, epochs=1),
+        quick=dict(channels=16, epochs=2, augment=False),
         **COMMON,
     ),
 )

@@ -37,7 +37,7 @@ class PointsTask:
         for i in range(self.steps_per_epoch):
             index = order[i * self.recipe.batch_size : (i + 1) * self.recipe.batch_size]
             x = self.x_train[index].clone()
-            if self.recipe.flip:
+            if self.recipe.flip and self.recipe.augment:
                 x[torch.rand(len(x), generator=generator) < 0.5, 0::3] *= -1
             yield x.to(device()), self.y_train[index].to(device())
 
