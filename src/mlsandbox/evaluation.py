@@ -38,14 +38,23 @@ def by_group(right: np.ndarray, groups: dict[str, np.ndarray]) -> dict:
 
 def evaluate(experiment: Experiment, images: np.ndarray, labels: np.ndarray, model_path: Path | None = None,
              groups: dict[str, np.ndarray] | None = None) -> tuple[dict, np.ndarray]:
-    """Accuracy and top-3 accuracy (JSON-ready), with accuracy by group where the data names groups of its
-    test examples, and the confusion matrix of the ONNX model (the committed one by default)."""
+    """Accuracy and top-3 accuracy (JSON-ready), accuracy in each class (in label order) and by group where the
+    data names groups of its test examples, and the confusion matrix of the ONNX model (the committed one by
+    default)."""
     probabilities = Classifier(experiment, model_path).probabilities(prepare_all(experiment, images))
     predicted = probabilities.argmax(1)
+    confusion = confusion_matrix(predicted, labels, len(experiment.labels))
     metrics = {
         "accuracy": float((predicted == labels).mean()),
         "top3_accuracy": top_k_accuracy(probabilities, labels, 3),
         "test_examples": int(len(labels)),
+        "per_class": per_class(confusion),
         **by_group(predicted == labels, groups or {}),
     }
-    return metrics, confusion_matrix(predicted, labels, len(experiment.labels))
+    return metrics, confusion
+
+
+def per_class(confusion: np.ndarray) -> list[float | None]:
+    """Each class's accuracy, rounded to 4 places; None for a class with no test example."""
+    counts = confusion.sum(1)
+    return [round(float(confusion[i, i] / n), 4) if n else None for i, n in enumerate(counts)]

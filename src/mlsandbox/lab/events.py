@@ -11,6 +11,10 @@ import time
 from mlsandbox.lab.runs import Run
 
 STEP_INTERVAL = 0.1  # seconds between two step events at most: about ten a second
+# A validation's pictures (its surest mistakes, the first layer, the stage maps) come at most this often, and with
+# the last epoch's: a run of many short epochs would otherwise log tens of KB a second. The page keeps the last.
+PICTURES_EVERY = 15.0
+PICTURES = ("mistakes", "filters", "activations")
 
 
 def memory_mb() -> float:
@@ -29,6 +33,8 @@ class EventLog:
         self.last_id = events[-1]["id"] if events else 0
         self.orders_seen: float | None = None
         self.peak: float | None = None
+        self.step = 0
+        self.pictures_at = -PICTURES_EVERY
         self.began = time.perf_counter()
 
     def emit(self, kind: str, **fields) -> None:
@@ -39,7 +45,7 @@ class EventLog:
     # train.Watcher
 
     def started(self, task, recipe, total_steps: int) -> None:
-        self.total_steps, self.peak = total_steps, recipe.learning_rate
+        self.total_steps, self.epochs, self.peak = total_steps, recipe.epochs, recipe.learning_rate
         self.since = (0.0, 0, 0, 0)  # loss sum, right, counted, steps since the last step event
         self.last_emit = self.began = time.perf_counter()
         settings = self.run.settings
@@ -49,6 +55,7 @@ class EventLog:
                   view=task.lab_examples() if hasattr(task, "lab_examples") else {})
 
     def stepped(self, step: int, epoch: int, loss: float, right: int, counted: int, learning_rate: float) -> None:
+        self.step = step
         loss_sum, right_sum, counted_sum, steps = self.since
         self.since = (loss_sum + loss * counted, right_sum + right, counted_sum + counted, steps + 1)
         now = time.perf_counter()
@@ -56,14 +63,20 @@ class EventLog:
             return
         loss_sum, right_sum, counted_sum, steps = self.since
         elapsed = now - self.began
-        self.emit("step", step=step, epoch=epoch, loss=loss_sum / counted_sum, accuracy=right_sum / counted_sum,
-                  learning_rate=learning_rate, examples_per_second=round(counted_sum / max(now - self.last_emit, 1e-6)),
-                  progress=step / self.total_steps, elapsed=round(elapsed, 2),
+        self.emit("step", step=step, epoch=epoch, loss=float(f"{loss_sum / counted_sum:.6g}"),
+                  accuracy=round(right_sum / counted_sum, 4), learning_rate=float(f"{learning_rate:.4g}"),
+                  examples_per_second=round(counted_sum / max(now - self.last_emit, 1e-6)),
+                  progress=round(step / self.total_steps, 5), elapsed=round(elapsed, 2),
                   eta=round(elapsed / step * (self.total_steps - step), 1), memory_mb=memory_mb())
         self.since, self.last_emit = (0.0, 0, 0, 0), now
 
     def validated(self, record: dict, best: bool, task, model) -> None:
         view = task.lab_view(model) if hasattr(task, "lab_view") else {}
+        now = time.perf_counter()
+        if now - self.pictures_at < PICTURES_EVERY and record["epoch"] < self.epochs:
+            view = {name: value for name, value in view.items() if name not in PICTURES}
+        else:
+            self.pictures_at = now
         self.emit("validation", **record, step=record["epoch"] * task.steps_per_epoch, best=best, view=view)
 
     def orders(self) -> tuple[bool, float | None]:
@@ -79,7 +92,7 @@ class EventLog:
         wanted = orders.get("learning_rate")
         if wanted is not None and wanted != self.peak:
             self.peak = wanted
-            self.emit("learning_rate", learning_rate=wanted)
+            self.emit("learning_rate", step=self.step + 1, learning_rate=wanted)  # from the next step on
             return bool(orders.get("stop")), wanted
         return bool(orders.get("stop")), None
 

@@ -258,7 +258,8 @@ def busy_message(run: Run) -> str:
     steps = [e for e in run.recent() if e["type"] == "step"]
     left = steps[-1]["eta"] if steps else settings["estimate_seconds"]
     return (f"A {settings['experiment']} run ({run.id}) is {state['state']} on this machine, about {minutes(left)} "
-            f"from its end; one run trains at a time. Wait for it, or stop it: POST /api/runs/{run.id}/stop.")
+            f"from its end; one run trains at a time. Wait for it, or stop it on its page "
+            f"(/experiments/{settings['experiment']}?run={run.id}).")
 
 
 def minutes(seconds: float) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from mlsandbox import experiments, export, train
+from mlsandbox import experiments, export, runtime, train
 from mlsandbox.kinds import Experiment, fast_mode
 from mlsandbox.lab import runs
 from mlsandbox.lab.events import EventLog
@@ -44,7 +44,8 @@ def execute(run: runs.Run, data: Any | None = None) -> dict:
                              extra={"run": run.id, "settings": settings["changed"]})
         runs.record_pace(experiment, settings["estimate_seconds"], result.seconds)
         fields = {"metrics": card["metrics"], "seconds": card["training"]["seconds"],
-                  "parameters": card["parameters"], "headline": experiment.headline(card["metrics"])}
+                  "parameters": card["parameters"], "headline": experiment.headline(card["metrics"]),
+                  "shipped": shipped_metrics(experiment, data) if "per_class" in card["metrics"] else None}
         if result.stopped:
             run.end("stopped", reason=f"Stopped after {len(result.history)} of {recipe.epochs} epochs; the best "
                                       f"epoch ({result.best_epoch}) was exported.", **fields)
@@ -53,6 +54,15 @@ def execute(run: runs.Run, data: Any | None = None) -> dict:
     except Exception as error:  # the run fails with the reason; the trainer goes on to the next
         run.fail(reason(error))
     return run.state()
+
+
+def shipped_metrics(experiment: Experiment, data: Any) -> dict | None:
+    """The shipped model's figures on the same test split, class by class too (its card has no per-class ones), so
+    that the page can say where the two differ most; None if it cannot be served."""
+    try:
+        return experiment.evaluate(data)[0]
+    except runtime.ModelUnavailable:
+        return None
 
 
 def make_model(experiment: Experiment, fast: bool = False) -> dict:
@@ -126,7 +136,8 @@ def serve_runs(server: int) -> int:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return 0  # another trainer serves this machine
+        print(f"trainer {os.getpid()}: another trainer serves this machine", flush=True)
+        return 0
     os.nice(10)
     torch.set_num_threads(runs.trainer_threads())
     warm_up()

@@ -95,6 +95,8 @@ class RunInfo(BaseModel):
     metrics: dict | None = Field(None, description="held-out test figures, as `mlsandbox evaluate ID --run RUN "
                                                    "--json` gives them")
     headline: str | None = None
+    shipped: dict | None = Field(None, description="classifiers: the shipped model's figures on the same test split, "
+                                                   "class by class too, measured when the run finished")
     seconds: float | None = Field(None, description="training time")
     parameters: int | None = None
     card: dict | None = None
@@ -120,7 +122,8 @@ def describe(run: runs.Run) -> RunInfo:
         eta=steps[-1]["eta"] if steps and state["state"] in runs.ACTIVE else None,
         events=events[-1]["id"] if events else 0,
         pid=state.get("pid") if state["state"] == "running" else None, reason=state.get("reason"),
-        metrics=ended.get("metrics"), headline=ended.get("headline"), seconds=ended.get("seconds"),
+        metrics=ended.get("metrics"), headline=ended.get("headline"), shipped=ended.get("shipped"),
+        seconds=ended.get("seconds"),
         parameters=ended.get("parameters"), card=run.card(),
         files={n: f"/api/runs/{run.id}/files/{n}" for n in names})
 
@@ -197,7 +200,10 @@ def list_runs() -> list[RunInfo]:
 @router.get("/api/runs/{run_id}", responses=problems(404))
 def get_run(run_id: str) -> RunInfo:
     """A run's state and, once finished, its held-out test figures and model card."""
-    return describe(run_or_404(run_id))
+    run = run_or_404(run_id)
+    if runs.lab_on() and run.recorded_state()["state"] == "queued":
+        ensure_trainer()  # one that died between the run's start and its claim is replaced
+    return describe(run)
 
 
 @router.post("/api/runs/{run_id}/stop", responses=problems(404, 409))

@@ -86,10 +86,11 @@ function comparison(run, card, kind, labels) {
       plain("Training time", run.seconds, card?.training?.seconds, duration)));
 }
 
-// The classes whose test accuracy differs most between the two, when both report it per class.
-function differences(run, card, labels) {
+// The classes whose test accuracy differs most between the two, as the trainer measured both on the same test
+// split when the run finished (a classifier's run only).
+function differences(run, labels) {
   const ours = run.metrics?.per_class;
-  const theirs = card?.metrics?.per_class;
+  const theirs = run.shipped?.per_class;
   if (!Array.isArray(ours) || !Array.isArray(theirs) || ours.length !== theirs.length) return null;
   const rows = ours.map((a, i) => ({ label: labels?.[i] ?? String(i), a, b: theirs[i], d: a - theirs[i] }))
     .filter((r) => finite(r.d)).sort((p, q) => Math.abs(q.d) - Math.abs(p.d)).slice(0, 5);
@@ -119,9 +120,7 @@ export function runResult(run, experiment, { onPlay } = {}) {
     h("h4", {}, "Your model against the shipped one"),
     h("div", { class: "lab-compare-wrap", role: "region", tabindex: "0", "aria-label": "Your model against the shipped one, scrolls sideways" },
       comparison(run, experiment.card, experiment.kind, labels)),
-    differences(run, experiment.card, labels)
-      ?? (labels?.length > 1 && h("p", { class: "muted lab-note" }, "Which classes the two get right differently needs "
-        + "accuracy per class on the test split, which this server does not report yet.")),
+    differences(run, labels),
     h("div", { class: "lab-play" }, play,
       onPlay && h("span", { class: "muted" }, "The demo above shows your model's answers beside the shipped one's.")),
     downloads(run.files),

@@ -49,13 +49,12 @@ function exampleGrid(examples, labels) {
 // Rows are the true class, columns the guess; each cell shaded by its share of the row.
 function confusionTable(confusion, labels) {
   const max = (row) => Math.max(1, row.reduce((a, b) => a + b, 0));
-  return h("div", { class: "lab-confusion-wrap", role: "region", tabindex: "0", "aria-label": "Confusion matrix, scrolls sideways" },
-    h("table", { class: "lab-confusion", "data-testid": "lab-confusion" },
-      h("caption", {}, "Rows: the true class. Columns: its guess. The diagonal is right."),
-      h("thead", {}, h("tr", {}, h("td", {}), labels.map((l) => h("th", { scope: "col" }, l)))),
-      h("tbody", {}, confusion.map((row, i) => h("tr", {}, h("th", { scope: "row" }, labels[i]),
-        row.map((n, j) => h("td", { class: i === j ? "right" : n ? "wrong" : null, style: `--share: ${(n / max(row)).toFixed(3)}` },
-          count(n))))))));
+  return h("table", { class: "lab-confusion", "data-testid": "lab-confusion" },
+    h("caption", {}, "Rows: the true class. Columns: its guess. The diagonal is right."),
+    h("thead", {}, h("tr", {}, h("td", {}), labels.map((l) => h("th", { scope: "col" }, l)))),
+    h("tbody", {}, confusion.map((row, i) => h("tr", {}, h("th", { scope: "row" }, labels[i]),
+      row.map((n, j) => h("td", { class: i === j ? "right" : n ? "wrong" : null, style: `--share: ${(n / max(row)).toFixed(3)}` },
+        count(n)))))));
 }
 
 // Each class's validation accuracy (null: no validation example of it); with many classes, the hardest only.
@@ -78,17 +77,27 @@ function classifier(root, started) {
   const inside = h("div", { class: "lab-group" });
   appendTo(root, grid?.element, classes, mistakes, inside);
 
+  // The sections stay and only their insides are redrawn, so that a reader scrolling the matrix keeps the focus.
+  const confusion = h("div", { class: "lab-confusion-wrap", role: "region", tabindex: "0",
+    "aria-label": "Confusion matrix, scrolls sideways" });
+  const accuracies = h("div");
+  const confused = h("ol", { class: "lab-confused" });
+
   return (view) => {
     grid?.show(view.guesses);
-    const hardest = (view.per_class?.length ?? 0) > 20;
-    classes.replaceChildren(...[
-      view.confusion && section("Confusion matrix (validation)", "lab-confusion-view", confusionTable(view.confusion, labels)),
-      view.per_class && section(hardest ? `The ${WORST_CLASSES} hardest classes (validation accuracy)` : "Accuracy per class (validation)",
-        "lab-per-class-view", perClass(view.per_class, labels)),
-      !view.confusion && view.confused?.length > 0 && section("Most often confused", "lab-confused",
-        h("ol", { class: "lab-confused" }, view.confused.map((c) =>
-          h("li", {}, h("strong", {}, labels[c.truth]), " taken for ", h("strong", {}, labels[c.guess]), ` ${count(c.count)} times`)))),
-    ].filter(Boolean));
+    if (!classes.childElementCount) {
+      const hardest = (view.per_class?.length ?? 0) > 20;
+      appendTo(classes,
+        view.confusion && section("Confusion matrix (validation)", "lab-confusion-view", confusion),
+        view.per_class && section(hardest ? `The ${WORST_CLASSES} hardest classes (validation accuracy)` : "Accuracy per class (validation)",
+          "lab-per-class-view", accuracies),
+        !view.confusion && view.confused && section("Most often confused", "lab-confused", confused));
+    }
+    if (view.confusion) confusion.replaceChildren(confusionTable(view.confusion, labels));
+    if (view.per_class) accuracies.replaceChildren(perClass(view.per_class, labels));
+    confused.replaceChildren(...(view.confused ?? []).map((c) =>
+      h("li", {}, h("strong", {}, labels[c.truth]), " taken for ", h("strong", {}, labels[c.guess]), ` ${count(c.count)} times`)));
+    if (!("mistakes" in view || "filters" in view || "activations" in view)) return; // pictures come every 15 s: keep the last
     mistakes.replaceChildren(...(view.mistakes?.length ? [section("Its most confident mistakes", "lab-mistakes",
       h("ul", { class: "lab-mistakes" }, view.mistakes.map((m) => h("li", {}, h("figure", {},
         picture(m.image, `A ${labels[m.truth]} it took for ${labels[m.guess]}`),
