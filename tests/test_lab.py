@@ -19,7 +19,7 @@ from conftest import running_server
 from mlsandbox import experiments
 from mlsandbox.drawings import canvas_png
 from mlsandbox.lab import events as events_module
-from mlsandbox.lab import runs
+from mlsandbox.lab import estimates, runs
 
 TRAINABLE = [e.id for e in experiments.REGISTRY.values() if not e.pretrained]
 # A run long enough to steer and stop (fast mode: 2,000 training pictures, here in 250 steps an epoch).
@@ -29,7 +29,7 @@ LONG = {"preset": "quick", "settings": {"batch_size": 8, "epochs": 20}}
 @pytest.fixture(scope="module")
 def lab_env(tmp_path_factory) -> dict:
     return {runs.LAB_ENV: "1", runs.DIR_ENV: str(tmp_path_factory.mktemp("lab")), "MLSANDBOX_FAST": "1",
-            runs.LIMIT_ENV: "300", runs.KEEP_ENV: "6"}
+            estimates.LIMIT_ENV: "300", runs.KEEP_ENV: "6"}
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +332,7 @@ def test_a_full_disk_at_export_fails_the_run_and_leaves_no_half_written_model(mo
     monkeypatch.setattr(plots, "curves", full)
     experiment = experiments.get("digits_mlp")
     values = experiment.choose_settings({"epochs": 1, "width": 16})
-    run = runs.create(experiment, values, None, trainer_pid=os.getpid())
+    run = runs.create(experiment, values, None, 1.0, trainer_pid=os.getpid())
     state = trainer.execute(run)
     assert state["state"] == "failed" and state["reason"].startswith("The disk is full")
     assert not run.model_dir.exists() and list(run.artifacts.iterdir()) == []

@@ -14,7 +14,7 @@ from pathlib import Path
 from mlsandbox import assets, experiments, runtime
 from mlsandbox.kinds import FAST_ENV, fast_mode
 from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
-from mlsandbox.lab import runs
+from mlsandbox.lab import estimates, runs
 from mlsandbox.settings import SettingError, spelled
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -84,7 +84,7 @@ def train_run(experiment, assignments: list[str], preset: str | None) -> int:
                                    f"{', '.join(known)}; not {assignment!r}.")
             changes[name] = known[name].parse(text)
         values = experiment.choose_settings(changes, preset or "shipped")
-        run = runs.create(experiment, values, preset, trainer_pid=os.getpid())
+        run = runs.create(experiment, values, preset, estimates.estimate(experiment, values), trainer_pid=os.getpid())
     except (SettingError, runs.Busy) as e:
         raise Usage(str(e)) from None
     print(f"mlsandbox: run {run.id}: {run.settings['command']}", file=sys.stderr)
@@ -223,7 +223,7 @@ def cmd_serve(args) -> int:
                         "the lab on.")
         os.environ[runs.LAB_ENV] = "1"  # read by every server process, and passed on to the trainer
     if args.lab_limit:
-        os.environ[runs.LIMIT_ENV] = str(args.lab_limit * 60)
+        os.environ[estimates.LIMIT_ENV] = str(args.lab_limit * 60)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # uvicorn raises SIGTERM again once it has stopped
     serving.run(config)
     return 0
@@ -305,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--lab", action="store_true",
                        help="train from the pages (needs PyTorch: `make lab` installs it and serves with this on)")
     serve.add_argument("--lab-limit", type=positive, metavar="MINUTES",
-                       help=f"the longest run the lab starts, by its estimate (default {runs.DEFAULT_LIMIT // 60})")
+                       help=f"the longest run the lab starts, by its estimate (default {estimates.DEFAULT_LIMIT // 60})")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=cmd_serve)
     return p

@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,11 +29,10 @@ from mlsandbox.assets import cache_dir
 from mlsandbox.kinds import Experiment, fast_mode
 
 LAB_ENV = "MLSANDBOX_LAB"  # "1": the server trains from the page
-LIMIT_ENV = "MLSANDBOX_LAB_LIMIT"  # the longest run the server starts, in estimated seconds
 KEEP_ENV = "MLSANDBOX_LAB_KEEP"  # how many runs are kept; older finished ones are removed
 THREADS_ENV = "MLSANDBOX_LAB_THREADS"  # the trainer's threads (default: all cores but one, and two at least)
 DIR_ENV = "MLSANDBOX_LAB_DIR"  # where the runs are kept (default: the cache's lab folder)
-DEFAULT_LIMIT, DEFAULT_KEEP = 15 * 60, 20
+DEFAULT_KEEP = 20
 FAST_EXAMPLES = 2_000  # fast mode (tests): training examples of an image data set a run learns from
 ACTIVE, ENDED = ("queued", "running"), ("finished", "stopped", "failed")
 RUN_ID = re.compile(r"[a-z0-9_]+-\d{8}-\d{6}-[0-9a-f]{4}")
@@ -52,10 +50,6 @@ class Busy(RuntimeError):
 
 def lab_on() -> bool:
     return os.environ.get(LAB_ENV) == "1"
-
-
-def limit() -> float:
-    return float(os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT)
 
 
 def keep() -> int:
@@ -226,9 +220,11 @@ def active() -> Run | None:
     return None
 
 
-def create(experiment: Experiment, values: dict, preset: str | None, trainer_pid: int | None = None) -> Run:
-    """A new run of experiment with values (chosen and checked by experiment.choose_settings): queued for the
-    trainer, or, with trainer_pid, already running in that process (the command line). Busy if one is active."""
+def create(experiment: Experiment, values: dict, preset: str | None, seconds: float,
+           trainer_pid: int | None = None) -> Run:
+    """A new run of experiment with values (chosen and checked by experiment.choose_settings), estimated to take
+    seconds: queued for the trainer, or, with trainer_pid, already running in that process (the command line).
+    Busy if one is active."""
     with locked(lab_dir() / "lock"):
         running = active()
         if running is not None:
@@ -238,7 +234,6 @@ def create(experiment: Experiment, values: dict, preset: str | None, trainer_pid
         folder = lab_dir() / f"{experiment.id}-{stamp}-{secrets.token_hex(2)}"
         staging = folder.with_name(f".{folder.name}")
         staging.mkdir()
-        seconds = estimate(experiment, values)
         write_json(staging / "settings.json", {
             "experiment": experiment.id, "preset": preset, "values": values,
             "changed": experiment.changed_settings(values), "estimate_seconds": round(seconds, 1),
@@ -271,49 +266,6 @@ def prune() -> None:
     for run in every()[keep() - 1:]:
         if run.recorded_state()["state"] in ENDED:
             shutil.rmtree(run.folder, ignore_errors=True)
-
-
-# Estimates. A card records how long the shipped recipe took; a run's time is scaled from it by each setting's
-# cost (mlsandbox.settings.Setting.cost), and by how the last run of the experiment here compared with its estimate.
-
-def estimate(experiment: Experiment, values: dict) -> float:
-    card = experiment.card() or {}
-    seconds = card.get("training", {}).get("seconds", 60.0)
-    shipped = experiment.shipped_settings()
-    for setting in experiment.settings:
-        if setting.cost and shipped[setting.name]:
-            seconds *= (values[setting.name] / shipped[setting.name]) ** setting.cost
-    if fast_mode() and "train" in card.get("split", {}):
-        seconds *= min(1.0, FAST_EXAMPLES / card["split"]["train"])
-    return seconds * pace().get(experiment.id, 1.0)
-
-
-def pace() -> dict[str, float]:
-    path = lab_dir() / "pace.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def record_pace(experiment: Experiment, estimated: float, took: float) -> None:
-    """Remember how a run's time compared with its estimate (before this correction), for the next estimate."""
-    if estimated <= 0 or took <= 0:
-        return
-    with locked(lab_dir() / "lock"):
-        known = pace()
-        base = estimated / known.get(experiment.id, 1.0)
-        write_json(lab_dir() / "pace.json", {**known, experiment.id: round(took / base, 3)})
-
-
-def over_limit(experiment: Experiment, values: dict, seconds: float) -> str | None:
-    """What to change when a run would take longer than the server allows; None when it fits."""
-    if seconds <= limit():
-        return None
-    epochs = values.get("epochs")
-    fits = int(epochs * limit() / seconds) if epochs else 0
-    change = (f"set epochs to {fits} or fewer" if fits >= 1 else
-              "make the network smaller (" + ", ".join(s.name for s in experiment.settings if s.cost and s.name !=
-                                                       "epochs") + ")")
-    return (f"This run would take about {minutes(seconds)} here, over this server's limit of {minutes(limit())}: "
-            f"{change}, or start the server with a longer --lab-limit.")
 
 
 def stop(run: Run) -> None:

@@ -21,7 +21,7 @@ import torch
 
 from mlsandbox import experiments, export, runtime, train
 from mlsandbox.kinds import Experiment, fast_mode
-from mlsandbox.lab import runs
+from mlsandbox.lab import estimates, runs
 from mlsandbox.lab.events import EventLog
 
 POLL = 0.05  # seconds between two looks for a queued run
@@ -42,7 +42,7 @@ def execute(run: runs.Run, data: Any | None = None) -> dict:
         log.emit("exporting", message="Exporting to ONNX and measuring on the held-out test split")
         card = export.export(experiment, data, result, command=settings["command"], out=run.model_dir,
                              extra={"run": run.id, "settings": settings["changed"]})
-        runs.record_pace(experiment, settings["estimate_seconds"], result.seconds)
+        estimates.record_pace(experiment, settings["estimate_seconds"], result.seconds)
         fields = {"metrics": card["metrics"], "seconds": card["training"]["seconds"],
                   "parameters": card["parameters"], "headline": experiment.headline(card["metrics"]),
                   "shipped": shipped_metrics(experiment, data) if "per_class" in card["metrics"] else None}

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from mlsandbox import settings as lab_settings
 from mlsandbox.experiments import Experiment
-from mlsandbox.lab import runs
+from mlsandbox.lab import estimates, runs
 from mlsandbox.settings import SettingError
 from mlsandbox.web.common import experiment_or_404, problems
 
@@ -104,7 +104,7 @@ class RunInfo(BaseModel):
 
 
 def lab_info() -> LabInfo:
-    return LabInfo(enabled=runs.lab_on(), command=LAB_COMMAND, limit_seconds=runs.limit())
+    return LabInfo(enabled=runs.lab_on(), command=LAB_COMMAND, limit_seconds=estimates.limit())
 
 
 def describe(run: runs.Run) -> RunInfo:
@@ -156,7 +156,7 @@ def settings_of(experiment_id: str) -> Settings:
     shipped, presets = experiment.shipped_settings(), experiment.presets()
     return Settings(experiment=experiment.id, trainable=True, why=None, lab=lab_info(),
                     settings=[SettingInfo(**s.describe(shipped[s.name])) for s in experiment.settings],
-                    presets=presets, estimates={name: round(runs.estimate(experiment, values), 1)
+                    presets=presets, estimates={name: round(estimates.estimate(experiment, values), 1)
                                                 for name, values in presets.items()})
 
 
@@ -165,9 +165,9 @@ def estimate(experiment_id: str, body: RunRequest) -> Estimate:
     """How long a run with these settings would take here, and whether the server would start it."""
     experiment = experiment_or_404(experiment_id)
     values = chosen(experiment, body)
-    seconds = runs.estimate(experiment, values)
-    return Estimate(seconds=round(seconds, 1), limit_seconds=runs.limit(),
-                    over=runs.over_limit(experiment, values, seconds), values=values)
+    seconds = estimates.estimate(experiment, values)
+    return Estimate(seconds=round(seconds, 1), limit_seconds=estimates.limit(),
+                    over=estimates.over_limit(experiment, values, seconds), values=values)
 
 
 @router.post("/api/experiments/{experiment_id}/runs", status_code=202, responses=problems(404, 409, 422))
@@ -181,10 +181,11 @@ def start_run(experiment_id: str, body: RunRequest) -> RunInfo:
         raise HTTPException(409, f"Training from the page is off on this server. Serve with it on: `{LAB_COMMAND}` "
                                  "(or `mlsandbox serve --lab` where PyTorch is installed).")
     values = chosen(experiment, body)
-    if over := runs.over_limit(experiment, values, runs.estimate(experiment, values)):
+    seconds = estimates.estimate(experiment, values)
+    if over := estimates.over_limit(experiment, values, seconds):
         raise HTTPException(422, over)
     try:
-        run = runs.create(experiment, values, body.preset)
+        run = runs.create(experiment, values, body.preset, seconds)
     except runs.Busy as e:
         raise HTTPException(409, str(e)) from None
     ensure_trainer()
