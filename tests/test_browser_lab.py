@@ -218,6 +218,8 @@ def test_the_learning_rate_changes_while_it_trains_and_stop_stops_it(walk):
     page = open_lab(walk)
     run_id = train(page, **long_run(walk.server))
     wait_until_training(walk.server, run_id)
+    # the walker tabs through the page: let the first validation's views appear first, not in the middle of it
+    expect(page.get_by_test_id("lab-confusion")).to_be_visible(timeout=120_000)
     look(walk, "running")
     page.get_by_test_id("lab-rate").fill("-1.5")  # the slider moves by factors: about 10 ** -1.5
     expect(page.get_by_test_id("lab-rate-value")).to_have_text(re.compile(r"^0\.03\d$"))

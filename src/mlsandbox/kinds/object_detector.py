@@ -75,9 +75,9 @@ class ObjectDetector(Pretrained, Experiment):
     def headline(self, metrics: dict) -> str:
         return "pretrained on COCO (80 classes)"
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
         """`mlsandbox predict`: the objects in each photo, one line per file."""
-        detector = self.open_runtime()
+        detector = self.open_runtime(model_path)
         failures = 0
         for name in inputs:
             try:

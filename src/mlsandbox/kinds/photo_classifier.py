@@ -39,8 +39,8 @@ class PhotoClassifier(Pretrained, ImageClassifier):
         image = imaging.to_rgb(imaging.decode(data))
         return Photo(*imaging.imagenet_photo(image, crop=self.input_size[0]), image.size)
 
-    def predict(self, inputs: list[str], as_json: bool, top: int | None) -> int:
-        return super().predict(inputs, as_json, top or PHOTO_TOP)
+    def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
+        return super().predict(inputs, as_json, top or PHOTO_TOP, model_path)
 
     def details(self) -> dict:
         return {"input": "photo", "input_size": list(self.input_size)}
