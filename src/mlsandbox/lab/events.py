@@ -7,6 +7,7 @@ import json
 import os
 import resource
 import time
+from pathlib import Path
 
 from mlsandbox.lab.runs import Run
 
@@ -20,7 +21,7 @@ PICTURES = ("mistakes", "filters", "activations")
 def memory_mb() -> float:
     """This process's resident memory now, in MB (its peak where /proc is not there to ask)."""
     try:
-        pages = int(open("/proc/self/statm").read().split()[1])
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
         return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
     except OSError:
         return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -31,11 +32,10 @@ class EventLog:
         self.run = run
         events = run.recent()
         self.last_id = events[-1]["id"] if events else 0
-        self.orders_seen: float | None = None
+        self.orders_seen: int | None = None
         self.peak: float | None = None
         self.step = 0
         self.pictures_at = -PICTURES_EVERY
-        self.began = time.perf_counter()
 
     def emit(self, kind: str, **fields) -> None:
         self.last_id += 1
@@ -46,7 +46,7 @@ class EventLog:
 
     def started(self, task, recipe, total_steps: int) -> None:
         self.total_steps, self.epochs, self.peak = total_steps, recipe.epochs, recipe.learning_rate
-        self.since = (0.0, 0, 0, 0)  # loss sum, right, counted, steps since the last step event
+        self.since = (0.0, 0, 0)  # loss sum, right, counted since the last step event
         self.last_emit = self.began = time.perf_counter()
         settings = self.run.settings
         self.emit("started", experiment=settings["experiment"], epochs=recipe.epochs,
@@ -56,19 +56,18 @@ class EventLog:
 
     def stepped(self, step: int, epoch: int, loss: float, right: int, counted: int, learning_rate: float) -> None:
         self.step = step
-        loss_sum, right_sum, counted_sum, steps = self.since
-        self.since = (loss_sum + loss * counted, right_sum + right, counted_sum + counted, steps + 1)
+        loss_sum, right_sum, counted_sum = self.since = (self.since[0] + loss * counted, self.since[1] + right,
+                                                         self.since[2] + counted)
         now = time.perf_counter()
         if step > 1 and now - self.last_emit < STEP_INTERVAL and step < self.total_steps:
             return
-        loss_sum, right_sum, counted_sum, steps = self.since
         elapsed = now - self.began
         self.emit("step", step=step, epoch=epoch, loss=float(f"{loss_sum / counted_sum:.6g}"),
                   accuracy=round(right_sum / counted_sum, 4), learning_rate=float(f"{learning_rate:.4g}"),
                   examples_per_second=round(counted_sum / max(now - self.last_emit, 1e-6)),
                   progress=round(step / self.total_steps, 5), elapsed=round(elapsed, 2),
                   eta=round(elapsed / step * (self.total_steps - step), 1), memory_mb=memory_mb())
-        self.since, self.last_emit = (0.0, 0, 0, 0), now
+        self.since, self.last_emit = (0.0, 0, 0), now
 
     def validated(self, record: dict, best: bool, task, model) -> None:
         view = task.lab_view(model) if hasattr(task, "lab_view") else {}
@@ -89,12 +88,12 @@ class EventLog:
             return False, None
         self.orders_seen = changed
         orders = self.run.orders()
-        wanted = orders.get("learning_rate")
-        if wanted is not None and wanted != self.peak:
-            self.peak = wanted
-            self.emit("learning_rate", step=self.step + 1, learning_rate=wanted)  # from the next step on
-            return bool(orders.get("stop")), wanted
-        return bool(orders.get("stop")), None
+        stop, wanted = bool(orders.get("stop")), orders.get("learning_rate")
+        if wanted is None or wanted == self.peak:
+            return stop, None
+        self.peak = wanted
+        self.emit("learning_rate", step=self.step + 1, learning_rate=wanted)  # from the next step on
+        return stop, wanted
 
 
 def _threads() -> int:
