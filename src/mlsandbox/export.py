@@ -70,7 +70,7 @@ def export(experiment: Experiment, data, result: Result, command: str, out: Path
             "metrics": metrics,
             "parameters": sum(p.numel() for p in result.model.parameters()),
             "model": {"file": "model.onnx", "bytes": model_path.stat().st_size, "sha256": sha256_of(model_path),
-                      "onnx_vs_torch_max_difference": difference},
+                      "onnx_vs_torch_max_difference": difference, **companions(staging)},
             "training": {
                 "seconds": round(result.seconds, 1),
                 "epochs": len(result.history),
@@ -92,6 +92,13 @@ def export(experiment: Experiment, data, result: Result, command: str, out: Path
         for name, draw in pictures.items():
             draw(staging / name)
     return card
+
+
+def companions(staging: Path) -> dict:
+    """The ONNX files a kind writes beside model.onnx (a VAE's encoder), each pinned like it: {"companions": ...}."""
+    found = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
+             for p in sorted(staging.glob("*.onnx")) if p.name != "model.onnx"}
+    return {"companions": found} if found else {}
 
 
 def write_imported_card(experiment: Experiment, staging: Path, dataset: str, metrics: dict, source: dict,

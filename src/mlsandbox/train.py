@@ -199,13 +199,15 @@ def fit(
     shipped = averaged.module if averaged else model  # the weights that are validated and exported
 
     # A network may train its parts differently (mlsandbox.nets.mobilenet_v2.MobileNetV2Transfer): each group
-    # at lr_scale of the recipe's learning rate, and some only from_epoch on.
+    # at lr_scale of the recipe's learning rate, some only from_epoch on, and some with Adam's betas of their
+    # own (a GAN's: then the schedule leaves them be, rather than cycling the first with the learning rate).
     groups = model.parameter_groups() if hasattr(model, "parameter_groups") else [{"params": list(model.parameters())}]
-    optimizer = torch.optim.AdamW([{"params": g["params"]} for g in groups], lr=recipe.learning_rate,
-                                  weight_decay=recipe.weight_decay)
+    optimizer = torch.optim.AdamW([{k: v for k, v in g.items() if k in ("params", "betas")} for g in groups],
+                                  lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=[recipe.learning_rate * g.get("lr_scale", 1.0) for g in groups],
         total_steps=recipe.epochs * task.steps_per_epoch, pct_start=recipe.warmup,
+        cycle_momentum=not any("betas" in g for g in groups),
     )
     checkpoint = cache_dir() / "runs" / experiment.id / "best.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)

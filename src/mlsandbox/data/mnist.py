@@ -25,8 +25,12 @@ ASSETS = (
 
 
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (the MNIST format): magic, dimension sizes as big-endian int32, then uint8 data."""
-    raw = open(path, "rb").read()
+    """Read an IDX file (the MNIST format)."""
+    return parse_idx(open(path, "rb").read())
+
+
+def parse_idx(raw: bytes) -> np.ndarray:
+    """IDX bytes: magic, dimension sizes as big-endian int32, then uint8 data."""
     ndim = raw[3]
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)

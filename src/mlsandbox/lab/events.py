@@ -47,6 +47,7 @@ class EventLog:
     def started(self, task, recipe, total_steps: int) -> None:
         self.total_steps, self.epochs, self.peak = total_steps, recipe.epochs, recipe.learning_rate
         self.since = (0.0, 0, 0)  # loss sum, right, counted since the last step event
+        self.task, self.parts, self.part_steps = task, {}, 0  # a loss made of parts (a GAN's two networks'): their sums
         self.last_emit = self.began = time.perf_counter()
         settings = self.run.settings
         self.emit("started", experiment=settings["experiment"], epochs=recipe.epochs,
@@ -58,6 +59,9 @@ class EventLog:
         self.step = step
         loss_sum, right_sum, counted_sum = self.since = (self.since[0] + loss * counted, self.since[1] + right,
                                                          self.since[2] + counted)
+        for name, value in getattr(self.task, "parts", {}).items():
+            self.parts[name] = self.parts.get(name, 0.0) + value
+        self.part_steps += 1
         now = time.perf_counter()
         if step > 1 and now - self.last_emit < STEP_INTERVAL and step < self.total_steps:
             return
@@ -66,8 +70,10 @@ class EventLog:
                   accuracy=round(right_sum / counted_sum, 4), learning_rate=float(f"{learning_rate:.4g}"),
                   examples_per_second=round(counted_sum / max(now - self.last_emit, 1e-6)),
                   progress=round(step / self.total_steps, 5), elapsed=round(elapsed, 2),
-                  eta=round(elapsed / step * (self.total_steps - step), 1), memory_mb=memory_mb())
-        self.since, self.last_emit = (0.0, 0, 0), now
+                  eta=round(elapsed / step * (self.total_steps - step), 1), memory_mb=memory_mb(),
+                  **({"parts": {name: float(f"{total / self.part_steps:.6g}") for name, total in self.parts.items()}}
+                     if self.parts else {}))
+        self.since, self.last_emit, self.parts, self.part_steps = (0.0, 0, 0), now, {}, 0
 
     def validated(self, record: dict, best: bool, task, model) -> None:
         view = task.lab_view(model) if hasattr(task, "lab_view") else {}
