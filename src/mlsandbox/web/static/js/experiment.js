@@ -16,8 +16,9 @@ const DEMOS = {
   photo: () => import("./demos/photo.js"),
   detect: () => import("./demos/detect.js"),
   game: () => import("./demos/game.js"),
+  generate: () => import("./demos/generate.js"),
 };
-const PLAYS_RUNS = new Set(["draw", "sketch", "translate", "text"]); // demos that take { run }
+const PLAYS_RUNS = new Set(["draw", "sketch", "translate", "text", "generate"]); // demos that take { run }
 
 // The lab run the URL names: { run } or { missing: why } (the lab says it), or {} without one.
 async function namedRun() {
