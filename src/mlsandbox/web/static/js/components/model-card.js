@@ -1,6 +1,7 @@
 // "How it was trained": a model card's key facts, its learning curves, confusion matrix and notebook; or
 // for a pretrained model, where its weights come from.
 import { count, h, percent } from "../dom.js";
+import { generatorScores } from "./generator-card.js";
 import { pretrainedFacts } from "./pretrained-card.js";
 
 // Whether a model is imported rather than trained here. Without a card, only the kind can tell.
@@ -19,6 +20,7 @@ const SCORES = {
     ["Test accuracy", `${percent(m.accuracy, 2)} on ${count(m.test_examples)} held-out renders (no hand seen counts as wrong)`],
     ["Hand seen", `in ${percent(m.hands_seen, 1)} of them; the pose right in ${percent(m.accuracy_where_seen, 1)} of those`],
   ],
+  "image generator": generatorScores,
 };
 // Test accuracy in each group of test examples the data names (the hand renders: by what training never had),
 // from the card's metrics or, for a model trained before they were reported, from its accuracy benchmark.
@@ -28,14 +30,15 @@ function byGroup(card) {
   return groups.length > 0 && ["Test accuracy by group", h("ul", { class: "groups" }, groups.map(([name, group]) =>
     h("li", {}, h("span", {}, name), h("span", {}, `${percent(group.accuracy, 1)} of ${count(group.examples)}`))))];
 }
-const CLASSIFIES = (kind) => !["text generator", "sequence translator"].includes(kind); // has a confusion matrix
+const CLASSIFIES = (kind) => !["text generator", "sequence translator", "image generator"].includes(kind); // has a confusion matrix
+const DRAWS = (kind) => kind === "image generator"; // its curves are losses and the judge's figures
 
-function facts(kind, card, labels = Infinity) {
+function facts(kind, card, labels) {
   const { metrics, training, split } = card;
   const rows = [
-    ...(SCORES[kind]?.(metrics) ?? [
+    ...(SCORES[kind]?.(metrics, labels) ?? [
       ["Test accuracy", `${percent(metrics.accuracy, 2)} on ${count(metrics.test_examples)} held-out images`],
-      metrics.top3_accuracy != null && labels > 3 && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
+      metrics.top3_accuracy != null && (labels?.length ?? Infinity) > 3 && ["Top-3 accuracy", percent(metrics.top3_accuracy, 2)],
     ]),
     byGroup(card),
     ["Parameters", count(card.parameters)],
@@ -74,9 +77,9 @@ export function modelCard(experiment) {
     return root;
   }
   root.append(
-    facts(experiment.kind, card, experiment.details?.labels?.length),
+    facts(experiment.kind, card, experiment.details?.labels),
     h("div", { class: "figures" },
-      figure(`/artifacts/${id}/curves.png`, "Loss and accuracy per epoch", `curves-${id}`),
+      figure(`/artifacts/${id}/curves.png`, DRAWS(experiment.kind) ? "Losses and validation figures per epoch" : "Loss and accuracy per epoch", `curves-${id}`),
       CLASSIFIES(experiment.kind) && figure(`/artifacts/${id}/confusion.png`, (experiment.details.labels?.length ?? 0) > 20 ? "The most confused pairs on the test split" : "Confusion matrix on the test split", `confusion-${id}`)),
     experiment.notebook
       ? h("p", {}, h("a", { href: experiment.notebook, download: "" }, "Download the notebook"), " that trains and explains it.")
