@@ -27,6 +27,13 @@ const METRICS = {
     { key: "accuracy", name: "Test accuracy", ...share },
     { key: "hands_seen", name: "Hand seen", ...share },
   ],
+  "image generator": [
+    { key: "confident", name: "Read with confidence", ...share },
+    { key: "readability", name: "Read as the digit asked for", ...share },
+    { key: "class_spread", name: "Class spread", show: (v) => v.toFixed(3), diff: (d) => signed(d, 3), better: 1 },
+    { key: "frechet", name: "Fréchet distance (judge's features)", show: (v) => v.toFixed(2), diff: (d) => signed(d, 2), better: -1 },
+    { key: "neg_elbo_nats", name: "Held-out −ELBO (nats per picture)", show: (v) => v.toFixed(1), diff: (d) => signed(d, 1), better: -1 },
+  ],
   classifier: [
     { key: "accuracy", name: "Test accuracy", ...share },
     { key: "top3_accuracy", name: "Top-3 accuracy", ...share },
@@ -53,6 +60,7 @@ function verdict(difference, better) {
 function scoredOn(metrics) {
   if (finite(metrics.test_examples)) return `${count(metrics.test_examples)} held-out test examples`;
   if (finite(metrics.characters)) return `${count(metrics.characters)} held-out characters`;
+  if (finite(metrics.samples)) return `${count(metrics.samples)} drawn pictures, judged by ${metrics.judge ?? "a classifier"}`;
   return null;
 }
 

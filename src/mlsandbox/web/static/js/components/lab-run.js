@@ -10,7 +10,8 @@
 // Redraws happen at most once per animation frame, however fast the events come.
 
 import { getJSON, postJSON } from "../api.js";
-import { appendTo, count, h, percent } from "../dom.js";
+import { appendTo, count, h } from "../dom.js";
+import { chartPlan } from "./lab-charts.js";
 import { createLineChart } from "./line-chart.js";
 import { createRunProgress } from "./lab-progress.js";
 import { createLabViews } from "./lab-views.js";
@@ -23,7 +24,6 @@ const ENDS = new Set(["finished", "stopped", "failed"]);
 const RETRY_MS = 2000;
 const QUIET_MS = 8000;
 
-const loss = (y) => (Math.abs(y) >= 100 ? y.toFixed(0) : Math.abs(y) >= 10 ? y.toFixed(1) : y.toFixed(3));
 const runUrl = (run, path = "") => `/api/runs/${encodeURIComponent(run.id)}${path}`;
 
 export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}, show = false }) {
@@ -35,13 +35,16 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
   const announce = h("p", { class: "visually-hidden", "aria-live": "polite", "data-testid": "lab-announce" });
   const connection = h("p", { class: "lab-connection muted", role: "status", hidden: true });
   const progressElement = h("div");
-  const lossElement = h("figure", { class: "lab-chart", "data-testid": "chart-loss" });
-  const accuracyElement = h("figure", { class: "lab-chart", "data-testid": "chart-accuracy" });
+  const plan = chartPlan(experiment); // the charts this kind of model draws, and their words
+  const charts = plan.charts.map((spec) => {
+    const figure = h("figure", { class: "lab-chart", "data-testid": spec.testid }, h("figcaption", {}, spec.caption));
+    return { spec, figure, chart: createLineChart(figure, { xLabel: "epoch", ...spec }) };
+  });
   const viewsElement = h("div");
   const element = h("section", { class: "lab-run", "data-testid": "lab-run", "data-state": run.state, "aria-labelledby": "lab-run-heading" },
     h("h3", { id: "lab-run-heading", tabindex: "-1" }, `Run ${run.id}`),
     changed, connection, announce, progressElement, outcome,
-    h("div", { class: "lab-charts" }, lossElement, accuracyElement),
+    h("div", { class: "lab-charts" }, charts.map((c) => c.figure)),
     viewsElement);
   root.append(element);
   if (show) { // just started: bring it into view (past the form, on a phone) and say so to a screen reader
@@ -54,17 +57,10 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
     onRate: (rate) => postJSON(runUrl(run, "/learning-rate"), { learning_rate: rate }),
     onStop: () => postJSON(runUrl(run, "/stop"), {}),
   });
-  lossElement.prepend(h("figcaption", {}, "Loss: training per step, validation per epoch. Validation rising while training falls is overfitting."));
-  accuracyElement.prepend(h("figcaption", {}, "Accuracy: training per step, validation per epoch."));
-  const lossChart = createLineChart(lossElement, { label: "Loss", xLabel: "epoch", format: loss, tick: String, series: [
-    { key: "train", name: "training loss" }, { key: "val", name: "validation loss", dots: true }] });
-  const accuracyChart = createLineChart(accuracyElement, { label: "Accuracy", xLabel: "epoch", yMin: 0, yMax: 1,
-    format: (y) => percent(y, 1), tick: (y) => percent(y, 0), series: [
-      { key: "train", name: "training accuracy" }, { key: "val", name: "validation accuracy", dots: true }] });
 
   // What the events have said so far.
   let started = null;
-  const steps = { loss: [], accuracy: [] };
+  const steps = { loss: [], accuracy: [], parts: {} }; // parts: a loss's terms by name (a GAN's two networks')
   const validations = { loss: [], accuracy: [] };
   const marks = [];
   let lastStep = null;
@@ -98,10 +94,13 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
     frame = 0;
     const cut = ["stopped", "failed"].includes(element.dataset.state); // the epochs it never had are left out
     const options = { xMax: cut ? 0 : started?.epochs, marks };
-    lossChart.update({ train: steps.loss, val: validations.loss }, options);
-    accuracyChart.update({ train: steps.accuracy, val: validations.accuracy }, options);
-    const anyAccuracy = steps.accuracy.length + validations.accuracy.length > 0;
-    accuracyElement.hidden = !anyAccuracy && (lastValidation != null || steps.loss.length > 0);
+    const data = { steps, validations };
+    const said = lastValidation != null || steps.loss.length > 0;
+    for (const { spec, figure, chart } of charts) {
+      const points = Object.fromEntries(spec.series.map((s) => [s.key, s.points(data)]));
+      chart.update(points, options);
+      if (spec.optional) figure.hidden = said && Object.values(points).every((p) => !p.length);
+    }
     if (lastStep && !ENDS.has(element.dataset.state) && element.dataset.state !== "exporting") progress.step(lastStep, started);
     if (lastValidation !== drawnValidation) views?.update(lastValidation); // pictures only when a new view came
     drawnValidation = lastValidation;
@@ -124,6 +123,7 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
       const x = epochOf(e.step);
       steps.loss.push([x, e.loss]);
       if (e.accuracy != null) steps.accuracy.push([x, e.accuracy]);
+      for (const [name, y] of Object.entries(e.parts ?? {})) (steps.parts[name] ??= []).push([x, y]);
       lastStep = e;
     },
     validation(e) {
@@ -131,8 +131,8 @@ export function watchRun(root, { experiment, info, run, onPlay, onEnd = () => {}
       validations.loss.push([x, e.val_loss]);
       if (e.val_accuracy != null) validations.accuracy.push([x, e.val_accuracy]);
       lastValidation = e;
-      announce.textContent = `Epoch ${e.epoch}: validation loss ${Number.isFinite(e.val_loss) ? loss(e.val_loss) : "not a number"}`
-        + (e.val_accuracy != null ? `, accuracy ${percent(e.val_accuracy, 1)}.` : ".");
+      views?.seen(e);
+      announce.textContent = plan.announce(e);
     },
     learning_rate(e) {
       marks.push({ x: epochOf(e.step ?? lastStep?.step ?? 0), label: `rate ${value(e.learning_rate, "float")}` });

@@ -1,14 +1,17 @@
 // What the network has learned, redrawn at each validation of a lab run, from the views the trainer sends:
 // for classifiers the 16 fixed validation examples with the current guess, the confusion matrix and accuracy
 // per class, the most confused pairs, the worst mistakes, the first layer's filters and one example's
-// activations; for the summation model its answers to fixed sums; for a text model its latest sample.
+// activations; for the summation model its answers to fixed sums; for a text model its latest sample; for an image
+// generator the grid it draws from fixed latent points (lab-drawings.js).
 //
 //   const views = createLabViews(element, experiment, started.view);  // once, from the `started` event
-//   views.update(validation);                                        // each `validation` event
+//   views.seen(validation);                                          // each `validation` event, as it comes
+//   views.update(validation);                                        // the newest, when the page redraws
 //
 // Right and wrong guesses differ by a mark (✓ ✗) and a border style as well as by colour.
 
 import { appendTo, count, h, percent } from "../dom.js";
+import { drawings } from "./lab-drawings.js";
 
 const WORST_CLASSES = 10; // with many classes, only the hardest are listed
 
@@ -141,14 +144,20 @@ export function createLabViews(root, experiment, started = {}) {
   const when = h("p", { class: "lab-view-when muted", "data-testid": "lab-view-when" });
   root.append(when);
   let draw = null;
+  const grids = []; // each validation's grid of drawings (a replayed log comes faster than the page redraws)
+
+  function seen(validation) {
+    if (validation?.view?.drawn) grids.push({ src: validation.view.drawn, epoch: validation.epoch });
+  }
 
   function update(validation) {
     const view = validation?.view;
     if (!view) return;
-    draw ??= view.samples ? sums(root) : "sample" in view ? sample(root, started) : classifier(root, started);
+    draw ??= view.samples ? sums(root) : "sample" in view ? sample(root, started)
+      : "drawn" in view ? drawings(root, experiment, started) : classifier(root, started);
     when.textContent = `As it stood after epoch ${validation.epoch}` + (Number.isFinite(validation.step) ? ` (step ${count(validation.step)}).` : ".");
-    draw(view);
+    draw(view, validation, grids);
   }
 
-  return { update };
+  return { update, seen };
 }
