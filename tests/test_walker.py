@@ -222,6 +222,43 @@ def game_refused(walk, experiment):
     expect(walk.page.get_by_test_id("game-error")).to_have_text(detail)
 
 
+def generate_answered(walk, experiment):
+    page = walk.page
+    if not experiment["trained"]:  # nothing to draw with: the page says why, and the lab below can train it
+        expect(page.get_by_test_id("gen-problem")).to_be_visible()
+        return
+    if not experiment["details"]["conditional"]:
+        page.get_by_test_id("new-seed").click()
+        expect(page.get_by_test_id("gen-grid")).to_have_attribute("data-state", "drawn")
+        page.get_by_test_id("picture-3").click()
+        expect(page.get_by_test_id("gen-path")).to_have_attribute("data-state", "drawn")
+        return
+    plane = page.get_by_test_id("plane-canvas")
+    plane.scroll_into_view_if_needed()
+    box = plane.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    expect(page.get_by_test_id("plane-picture")).to_have_attribute("alt", re.compile(r"^A 0 drawn at \(−1\.20, −0\.60\)"))
+    page.get_by_test_id("canvas").scroll_into_view_if_needed()
+    draw(page, page.get_by_test_id("canvas"), [[(14, 4), (14, 24)], [(10, 8), (14, 4)]])
+    expect(page.get_by_test_id("gen-encode")).to_have_attribute("data-state", "encoded")
+
+
+def generate_refused(walk, experiment):
+    page = walk.page
+    if not experiment["trained"]:
+        return
+    if not experiment["details"]["conditional"]:
+        walk.expected.append("/pictures$")
+        page.get_by_test_id("seed").fill("99999999999")
+        page.get_by_test_id("draw").click()
+        expect(page.get_by_test_id("gen-error")).to_contain_text("less than or equal to")
+        return
+    walk.expected.append("/encode$")
+    page.get_by_test_id("draw-file").set_input_files(files=[NOT_AN_IMAGE])
+    expect(page.get_by_test_id("gen-encode")).to_have_attribute("data-state", "error")
+    expect(page.get_by_test_id("encode-error")).to_contain_text("not an image")
+
+
 DEMOS = {  # demo kind: (do something and wait for the answer, do something the server refuses)
     "draw": (draw_answered, draw_refused),
     "sketch": (draw_answered, draw_refused),
@@ -230,6 +267,7 @@ DEMOS = {  # demo kind: (do something and wait for the answer, do something the 
     "photo": (photo_answered, photo_refused),
     "detect": (detect_answered, detect_refused),
     "game": (game_answered, game_refused),
+    "generate": (generate_answered, generate_refused),
 }
 
 
