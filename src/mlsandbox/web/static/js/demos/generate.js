@@ -37,7 +37,7 @@ export function mount(root, { experiment, run }) {
 
   const demo = experiment.details.conditional
     ? vaeDemo(experiment, { ask, encode, current })
-    : ganDemo(experiment, { ask, current });
+    : ganDemo(experiment, { ask });
   const element = h("div", { class: `gen-demo ${experiment.details.conditional ? "gen-vae" : "gen-gan"}`, "data-testid": "generate-demo" });
   if (models.length > 1) {
     element.append(modelChoice(models, model, (chosen) => {
