@@ -41,6 +41,7 @@ class BadLatent(ValueError):
 @dataclass(frozen=True, kw_only=True)
 class GeneratorRecipe(Recipe):
     kl_weight: float = 1.0  # a VAE: the weight of the KL term in its loss (1 is the ELBO)
+    real_label: float = 1.0  # a GAN: the discriminator's target for real pictures (0.9: one-sided label smoothing)
 
 
 @dataclass(frozen=True, kw_only=True)

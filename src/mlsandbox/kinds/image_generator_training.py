@@ -77,7 +77,7 @@ class GeneratorTask:
         drawn = self.draw(model, self.viewed, self.viewed_digits())
         readings = self.judge(drawn)
         grid = tiled(drawn, VIEWED_COLUMNS)
-        return {"drawn": pictures.data_url(grid),
+        return {"drawn": pictures.data_url(1 - grid),  # dark on light, as the page shows every picture
                 "readings": [{"label": int(p.argmax()), "probability": round(float(p.max()), 4)} for p in readings]}
 
     def parity(self, session_inputs: dict, expected: list[np.ndarray], path: Path, names: list[str]) -> float:
@@ -98,7 +98,10 @@ class GANTask(GeneratorTask):
         fake = model.generator(noise)
         judge = model.discriminator
         real_score, fake_score = judge(real), judge(fake.detach())
-        discriminator_loss = F.softplus(-real_score).mean() + F.softplus(fake_score).mean()
+        # With real_label below 1 the discriminator is asked to be at most that sure of a real picture: one-sided
+        # label smoothing (Salimans et al., 2016), which keeps it from winning so easily that the generator learns little.
+        real_loss = F.binary_cross_entropy_with_logits(real_score, torch.full_like(real_score, self.recipe.real_label))
+        discriminator_loss = real_loss + F.softplus(fake_score).mean()
         # The generator's loss reads the discriminator through weights it cannot move ("non-saturating": it
         # maximises log D(fake), which still has a gradient when the discriminator wins).
         frozen = {name: weight.detach() for name, weight in judge.named_parameters()}

@@ -27,14 +27,14 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     """(N, 1, 28, 28) pictures in 0..1 -> (N,) logits, high for real: strided convolutions with leaky ReLU, batch
-    norm on all but the first."""
+    norm (if normalise) on all but the first."""
 
-    def __init__(self, channels: int = 32):
+    def __init__(self, channels: int = 32, normalise: bool = True):
         super().__init__()
         self.judge = nn.Sequential(
             nn.Conv2d(1, 2 * channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * channels, 4 * channels, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(4 * channels), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * channels, 4 * channels, 4, stride=2, padding=1, bias=not normalise),
+            nn.BatchNorm2d(4 * channels) if normalise else nn.Identity(), nn.LeakyReLU(0.2),
             nn.Flatten(), nn.Linear(4 * channels * 7 * 7, 1),
         )
 
@@ -44,16 +44,17 @@ class Discriminator(nn.Module):
 
 class GAN(nn.Module):
     """The two networks, trained as one module by the one training loop: forward draws; the loss is the
-    kind's (mlsandbox.kinds.image_generator_training). Both use Adam with a first beta of 0.5, as DCGAN does:
-    a shorter memory of past gradients, for a target that moves."""
+    kind's (mlsandbox.kinds.image_generator_training). Both use Adam with a first beta of 0.5 (beta1), as DCGAN
+    does: a shorter memory of past gradients, for a target that moves."""
 
-    def __init__(self, latent: int = 64, channels: int = 32):
+    def __init__(self, latent: int = 64, channels: int = 32, beta1: float = 0.5, normalise: bool = True):
         super().__init__()
-        self.generator, self.discriminator = Generator(latent, channels), Discriminator(channels)
+        self.beta1 = beta1
+        self.generator, self.discriminator = Generator(latent, channels), Discriminator(channels, normalise)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.generator(z)
 
     def parameter_groups(self) -> list[dict]:
-        return [{"params": list(part.parameters()), "betas": (0.5, 0.999)}
+        return [{"params": list(part.parameters()), "betas": (self.beta1, 0.999)}
                 for part in (self.generator, self.discriminator)]

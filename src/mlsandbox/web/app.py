@@ -26,7 +26,7 @@ from mlsandbox.web.common import PAGE_POLICY, experiment_or_404, ongoing, proble
 
 STATIC = Path(__file__).resolve().parent / "static"
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
-ARTIFACT_FILES = {"curves.png", "confusion.png", "card.json", "history.json"}
+ARTIFACT_FILES = {"curves.png", "confusion.png", "samples.png", "card.json", "history.json"}
 
 
 class ExperimentInfo(BaseModel):
