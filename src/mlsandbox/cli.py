@@ -7,12 +7,14 @@ import importlib.util
 import ipaddress
 import json
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
 
 from mlsandbox import assets, experiments, runtime
 from mlsandbox.kinds import FAST_ENV, fast_mode
+from mlsandbox.kinds.image_generator import MAX_COUNT, MAX_SEED, BadLatent, ImageGenerator
 from mlsandbox.kinds.text_generator import BadRequest, TextGenerator, print_stream
 from mlsandbox.lab import estimates, runs
 from mlsandbox.settings import SettingError, spelled
@@ -152,9 +154,14 @@ def cmd_evaluate(args) -> int:
             print(f"{name}: " + (", ".join(f"{a['label']} {a.get('probability', a.get('score')):.0%}" for a in answers)
                                  or "nothing found"))
     else:
-        print(f"{experiment.id}: " + ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
-                                              if isinstance(value, float)) + " on the held-out test split")
+        print(summary_line(experiment.id, metrics))
     return 0
+
+
+def summary_line(experiment_id: str, metrics: dict) -> str:
+    """evaluate's figures in one line: each fraction or measure (counts, names and lists are in --json)."""
+    return (f"{experiment_id}: " + ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
+                                             if isinstance(value, float)) + " on the held-out test split")
 
 
 def cmd_predict(args) -> int:
@@ -166,17 +173,81 @@ def cmd_predict(args) -> int:
 
 def cmd_generate(args) -> int:
     experiment = experiments.get(args.id)
+    if isinstance(experiment, ImageGenerator):
+        return generate_pictures(experiment, args)
     if not isinstance(experiment, TextGenerator):
-        raise Usage(f"{experiment.what()}; generate works with text generators: "
-                    f"{', '.join(of_kind(TextGenerator))}.")
+        raise Usage(f"{experiment.what()}; generate works with text generators ({', '.join(of_kind(TextGenerator))}) "
+                    f"and image generators ({', '.join(of_kind(ImageGenerator))}).")
+    if args.prompt is None:
+        raise Usage(f"{experiment.id} continues a text: give its start, e.g. `mlsandbox generate {experiment.id} "
+                    f"'ROMEO:\\n'`.")
+    if given := [name for name in PICTURE_OPTIONS if getattr(args, name.strip("-").replace("-", "_")) is not None]:
+        raise Usage(f"{', '.join(given)}: for image generators ({', '.join(of_kind(ImageGenerator))}); "
+                    f"{experiment.id} continues a text: leave {'them' if len(given) > 1 else 'it'} out.")
     prompt = args.prompt.replace("\\n", "\n")  # a prompt typed in a shell may spell new lines as \n
+    model_path = model_of(experiment, args.run_id)
     try:
-        pieces = runtime.served(experiment).generate(prompt, args.length, args.temperature, args.top_k, args.seed)
+        model = runtime.served(experiment) if model_path is None else experiment.open_runtime(model_path)
+        pieces = model.generate(prompt, 400 if args.length is None else args.length,
+                                0.8 if args.temperature is None else args.temperature, args.top_k, args.seed)
         sys.stdout.write(prompt)
         print_stream(pieces)
     except BadRequest as e:
         raise Usage(str(e)) from None
     return 0
+
+
+PICTURE_OPTIONS = ("--count", "--digit", "--out")
+TEXT_OPTIONS = ("--length", "--temperature", "--top-k")
+
+
+def generate_pictures(experiment: ImageGenerator, args) -> int:
+    """`mlsandbox generate digits_vae --digit 3 --count 16 --out three.png`: a grid of pictures, written whole or not
+    at all; the seed is printed, so that the same grid can be drawn again."""
+    if args.prompt is not None:
+        raise Usage(f"{experiment.id} draws pictures from a seed, not from a text: leave out {args.prompt!r} "
+                    f"(e.g. `mlsandbox generate {experiment.id} --seed 7 --count 16 --out grid.png`).")
+    if given := [name for name in TEXT_OPTIONS if getattr(args, name.strip("-").replace("-", "_")) is not None]:
+        raise Usage(f"{', '.join(given)}: for text generators; {experiment.id} draws pictures: use --seed, --count"
+                    f"{', --digit' if experiment.conditional else ''} and --out.")
+    if args.out is None:
+        raise Usage(f"--out FILE.png is needed: where to write the grid of pictures {experiment.id} draws.")
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise Usage(f"--out {args.out}: the grid is written as a PNG image: name a file ending in .png.")
+    count = 16 if args.count is None else args.count
+    if not 1 <= count <= MAX_COUNT:
+        raise Usage(f"--count {count}: choose from 1 to {MAX_COUNT} pictures.")
+    seed = secrets.randbelow(MAX_SEED + 1) if args.seed is None else args.seed
+    if seed > MAX_SEED:
+        raise Usage(f"--seed {seed}: choose a seed from 0 to {MAX_SEED}.")
+    if args.digit is not None and not experiment.conditional:
+        raise Usage(f"--digit: {experiment.id} draws whatever its latent point gives; leave --digit out (only a "
+                    f"conditional model draws the digit asked for: {', '.join(conditional_generators())}).")
+    if args.digit is not None and not 0 <= args.digit < len(experiment.labels):
+        raise Usage(f"--digit {args.digit}: choose a digit from 0 to {len(experiment.labels) - 1}.")
+    model_path = model_of(experiment, args.run_id)
+    if out.is_dir():
+        raise Usage(f"--out {args.out} is a folder: name a file in it, e.g. {out / 'grid.png'}.")
+    temporary = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")  # renamed over out once whole: a
+    try:  # failure leaves no partial picture
+        experiment.write_pictures(seed, count, args.digit, temporary, model_path)
+        os.replace(temporary, out)
+    except BadLatent as e:
+        raise Usage(str(e)) from None
+    except OSError as e:
+        raise Usage(f"--out {args.out}: cannot write there ({e.strerror}): name a file in a folder you can write "
+                    "to.") from None
+    finally:
+        if temporary.is_file():
+            temporary.unlink()
+    what = f"of the digit {args.digit} " if args.digit is not None else ""
+    print(f"{out}: {count} pictures {what}drawn by {experiment.id} from seed {seed}")
+    return 0
+
+
+def conditional_generators() -> list[str]:
+    return [e.id for e in experiments.REGISTRY.values() if isinstance(e, ImageGenerator) and e.conditional]
 
 
 class Usage(ValueError):
@@ -288,13 +359,23 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--run", dest="run_id", metavar="RUN", help="answer with a lab run's model (`mlsandbox runs` lists them)")
     predict.set_defaults(run=cmd_predict)
 
-    generate = sub.add_parser("generate", help="continue a prompt with a text generator, printed as it is made")
+    generate = sub.add_parser("generate", help="continue a prompt with a text generator, printed as it is made; or "
+                                               "draw a grid of pictures with an image generator")
     generate.add_argument("id")
-    generate.add_argument("prompt", help="the start of the text (\\n for a new line)")
-    generate.add_argument("--length", type=int, default=400, help="characters to generate (default 400)")
-    generate.add_argument("--temperature", type=float, default=0.8, help="below 1 safer, above 1 wilder (0.8)")
-    generate.add_argument("--top-k", type=int, default=None, help="choose among the k most likely characters only")
-    generate.add_argument("--seed", type=whole(0), default=None, help="the same seed gives the same text")
+    generate.add_argument("prompt", nargs="?", help="text generators: the start of the text (\\n for a new line)")
+    generate.add_argument("--seed", type=whole(0), default=None, help="the same seed gives the same text or pictures")
+    generate.add_argument("--run", dest="run_id", metavar="RUN",
+                          help="generate with a lab run's model (`mlsandbox runs` lists them)")
+    text = generate.add_argument_group("text generators")
+    text.add_argument("--length", type=int, default=None, help="characters to generate (default 400)")
+    text.add_argument("--temperature", type=float, default=None, help="below 1 safer, above 1 wilder (default 0.8)")
+    text.add_argument("--top-k", type=int, default=None, help="choose among the k most likely characters only")
+    pictures = generate.add_argument_group("image generators")
+    pictures.add_argument("--out", metavar="FILE.png", help="where to write the grid of pictures (needed)")
+    pictures.add_argument("--count", type=positive, default=None,
+                          help=f"how many pictures, 1 to {MAX_COUNT} (default 16)")
+    pictures.add_argument("--digit", type=whole(0), default=None,
+                          help="a conditional model (digits_vae): the digit to draw (default: each in turn)")
     generate.set_defaults(run=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the demo pages and the JSON API")
