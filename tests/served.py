@@ -8,6 +8,7 @@ how to ask the committed file offline, and how to score the answers against the 
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import json
@@ -25,11 +26,12 @@ from PIL import Image
 from mlsandbox import assets, experiments
 from mlsandbox.data import hands
 from mlsandbox.drawings import CANVAS, canvas_png
-from mlsandbox.imaging import decode, to_rgb
+from mlsandbox.imaging import decode, to_png, to_rgb
 from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment
 from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.hand_landmarks import HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageClassifier
+from mlsandbox.kinds.image_generator import CONFIDENT, Generator, ImageGenerator, Judge, spread
 from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 from mlsandbox.kinds.photo_classifier import PHOTO_TOP, PhotoClassifier
 from mlsandbox.kinds.sequence_translator import SequenceTranslator
@@ -39,12 +41,18 @@ from mlsandbox.runtime import Classifier
 # Served and offline answers are the same float32 kernels on the same CPU (0 apart here, every experiment), but
 # for the batch size and threads, whose summation order can move a probability by ~2e-6 (MobileNetV2 against PyTorch).
 SAME_PROBABILITIES = 1e-5
-PER_CLASS = {"digits": 10, "sketches": 1}  # held-out images of each class sent through the API
+PER_CLASS = {"digits": 10, "clothes": 10, "sketches": 1}  # held-out images of each class sent through the API
 EVERY_NTH_RENDER = 10  # of the held-out hand renders, sent as the PNG pictures they were rendered as
 SIGMAS = 4  # how far below the committed model's test accuracy a sample of n may fall by chance
 TRANSLATIONS = 400  # held-out texts sent to a translator
 GENERATED, SCORED = 200, 20_000  # characters generated through the API; held-out characters scored
 NATS_MARGIN = 0.25  # a generator may score this much worse on a held-out excerpt than on the whole test text
+# Image generators: pictures drawn from fixed seeds (each digit in turn, for a conditional one), 50 at a time (a
+# whole number of turns of the 10 digits), read by the judge that evaluate reads them with.
+DRAWN, PER_REQUEST = 500, 50
+# Pictures travel as 8-bit PNG: a pixel whose float32 value moved across a level's edge (by the batch size or the
+# threads, as above) moves by one level. Served and offline pictures are drawn in the same batches: 0 apart here.
+PICTURE_LEVEL = 1 / 255
 # Pretrained models have no test split of ours: real photos, and what a person sees in them. Each must be
 # answered right (an ImageNet class a person would accept; an object a person would box, where they box it).
 PHOTO_TRUTH = {
@@ -92,6 +100,11 @@ def committed_card(experiment: Experiment) -> dict:
 @functools.cache
 def held_out(experiment_id: str) -> Sample:
     experiment = experiments.get(experiment_id)
+    if isinstance(experiment, ImageGenerator):  # the requests; the digits asked for (for a GAN: every class, to be drawn)
+        bodies = tuple({"seed": seed, "count": PER_REQUEST} for seed in range(DRAWN // PER_REQUEST))
+        classes = len(experiment.labels)
+        asked = np.tile(np.arange(PER_REQUEST) % classes, len(bodies))
+        return Sample(experiment, bodies, asked if experiment.conditional else np.arange(classes))
     if isinstance(experiment, HandClassifier):  # rendered again: a landmark reader's split is the points read from them
         renders = [hands.render(i, "test") for i in range(0, hands.COUNTS["test"], EVERY_NTH_RENDER)]
         return Sample(experiment, tuple(png(Image.fromarray(picture)) for picture, _, _ in renders),
@@ -124,9 +137,21 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def picture_of(png_bytes: bytes) -> np.ndarray:
+    """A picture as the API sends it (dark on light PNG) -> the generator's own (H, W) light on dark in 0..1."""
+    return 1 - np.asarray(Image.open(io.BytesIO(png_bytes)).convert("L"), dtype=np.float32) / 255
+
+
 def served_outputs(served: Served, sample: Sample):
-    """What the server answers for the sample: probabilities in a fixed order, per kind."""
+    """What the server answers for the sample: probabilities in a fixed order, per kind; a generator's pictures."""
     e, client = sample.experiment, served.client
+    if isinstance(e, ImageGenerator):
+        drawn = []
+        for body in sample.inputs:
+            response = client.post(f"/api/experiments/{e.id}/pictures", json=body)
+            assert response.status_code == 200, response.text
+            drawn += [picture_of(base64.b64decode(url.partition(",")[2])) for url in response.json()["pictures"]]
+        return np.array(drawn)
     if isinstance(e, ObjectDetector):
         answers = []
         for body in sample.inputs:
@@ -172,6 +197,10 @@ def offline_outputs(sample: Sample):
 def _offline_outputs(experiment_id: str):
     sample = held_out(experiment_id)
     e = sample.experiment
+    if isinstance(e, ImageGenerator):  # in the server's batches, through the PNG it sends
+        model = Generator(e, committed(e))
+        drawn = [model.draw(model.latents(b["seed"], b["count"]), model.weights(None, b["count"])) for b in sample.inputs]
+        return np.array([picture_of(to_png(p)) for p in np.concatenate(drawn)])
     if isinstance(e, ObjectDetector):  # with the server's threads
         detector = e.open_runtime(committed(e))
         return [[d.as_json() for d in detector.detect(to_rgb(decode(body)))] for body in sample.inputs]
@@ -237,7 +266,7 @@ def check_reports_committed_file(served: Served, sample: Sample) -> None:
 
 def check_gives_committed_answers(sample: Sample, outputs) -> None:
     gap = difference(outputs, offline_outputs(sample))
-    assert gap <= SAME_PROBABILITIES, \
+    assert gap <= (PICTURE_LEVEL if isinstance(sample.experiment, ImageGenerator) else SAME_PROBABILITIES), \
         f"{sample.experiment.id}: served answers differ from the committed model's by {gap:.2e}"
 
 
@@ -254,6 +283,9 @@ def accuracy_floor(experiment: Experiment, n: int) -> float:
 def check_accuracy(served: Served, sample: Sample, outputs) -> None:
     """(b) The served answers are right about the held-out inputs' truth."""
     e = sample.experiment
+    if isinstance(e, ImageGenerator):
+        check_drawing(sample, outputs)
+        return
     if isinstance(e, TextGenerator):  # scored by the command line over the same models as the server
         nats = cli_score(served, e, sample.truth[0])
         ceiling = committed_card(e)["metrics"]["nats_per_char"] + NATS_MARGIN
@@ -272,6 +304,48 @@ def check_accuracy(served: Served, sample: Sample, outputs) -> None:
     floor = accuracy_floor(e, len(right))
     assert right.mean() >= floor, (f"{e.id}: {right.mean():.3f} of {len(right)} held-out inputs answered right, "
                                    f"below the floor {floor:.3f}")
+
+
+@functools.cache
+def judge_of(experiment_id: str) -> Judge:
+    return Judge(experiments.get(experiment_id))
+
+
+def share_floor(p: float, n: int) -> float:
+    """A share of n pictures (read with confidence, read as the digit asked) that one whose share over the card's
+    samples is p stays above: SIGMAS standard errors below p."""
+    return p - SIGMAS * math.sqrt(p * (1 - p) / n)
+
+
+def spread_floor(shares: list[float], n: int) -> float:
+    """The class spread that n pictures of a generator whose classes come in these shares stay above: the entropy
+    of the shares, less the plug-in estimate's bias ((k - 1) / 2n nats for k classes seen) and SIGMAS standard
+    deviations (the delta method's, and the chi-square one that rules where the shares are nearly even), over
+    log(classes) as spread() reports it."""
+    p = np.array(shares)[np.array(shares) > 0]
+    entropy = float(-(p * np.log(p)).sum())
+    variance = (float((p * np.log(p) ** 2).sum()) - entropy**2) / n + (len(p) - 1) / (2 * n**2)
+    return (entropy - (len(p) - 1) / (2 * n) - SIGMAS * math.sqrt(variance)) / math.log(len(shares))
+
+
+def check_drawing(sample: Sample, pictures: np.ndarray) -> None:
+    """(b) for a generator: its judge reads the served pictures as the card says the committed model's are read, in
+    samples of 10,000: with confidence as often, as the digit asked as often (a conditional model), and spread over
+    the classes as evenly, within what a sample of DRAWN pictures may miss by chance."""
+    e, n = sample.experiment, len(pictures)
+    card = committed_card(e)["metrics"]
+    probabilities = judge_of(e.judge.id)(pictures)
+    readings = probabilities.argmax(1)
+    figures = {"confident": float((probabilities.max(1) >= CONFIDENT).mean())}
+    if e.conditional:
+        figures["readability"] = float((readings == sample.truth).mean())
+    for name, share in figures.items():
+        floor = share_floor(card[name], n)
+        assert share >= floor, (f"{e.id}: {name} {share:.4f} of {n} pictures drawn, below the floor {floor:.4f} "
+                                f"(the card's {card[name]:.4f})")
+    found, floor = spread(readings, len(e.labels)), spread_floor(card["class_shares"], n)
+    assert found >= floor, (f"{e.id}: class spread {found:.3f} of {n} pictures drawn, below the floor {floor:.3f} "
+                            f"(the card's {card['class_spread']:.3f}): it draws too few kinds of thing")
 
 
 def check_decodes_like_the_reference(detector: Detector, photos: dict[str, Path]) -> None:

@@ -1,5 +1,6 @@
 """The checks of tests/served.py fail when a wrong model is served: a constant answer, the committed model
-with its labels permuted, or another experiment's model under this one's name; so do the card checks of
+with its labels permuted, or another experiment's model under this one's name (and for an image generator, one
+that draws noise, or the same picture whatever it is asked); so do the card checks of
 tests/tolerances.py on what `mlsandbox evaluate --json` measures of such a model, and the detector's check
 against the reference decoding; and a model file that does not match its card is not served at all."""
 
@@ -21,6 +22,7 @@ from conftest import free_port, start_server, wait_until_up
 from mlsandbox import experiments
 from mlsandbox.data import photos
 from mlsandbox.experiments import PACKAGE_ARTIFACTS
+from mlsandbox.kinds.image_generator import ImageGenerator
 from mlsandbox.kinds.object_detector import Detector
 
 
@@ -64,6 +66,24 @@ def test_accuracy_check_fails_for_a_wrong_model_of_every_experiment(serve_instea
             served.check_gives_committed_answers(sample, outputs)
 
 
+WRONG_GENERATORS = {"noise": wrong_models.noise, "same picture": wrong_models.same_picture}
+GENERATORS = [e.id for e in experiments.REGISTRY.values() if isinstance(e, ImageGenerator)]
+
+
+@pytest.mark.parametrize("kind", WRONG_GENERATORS)
+@pytest.mark.parametrize("experiment_id", GENERATORS)
+def test_the_drawing_checks_fail_for_a_wrong_generator(serve_instead, experiment_id, kind):
+    """Noise, or one picture whatever is asked: the judge reads too few of them with confidence (or as the digit
+    asked), or too few kinds of thing; and they are not the committed model's pictures."""
+    server = serve_instead({experiment_id: WRONG_GENERATORS[kind](experiments.get(experiment_id))})
+    sample = served.held_out(experiment_id)
+    outputs = served.served_outputs(server, sample)
+    with pytest.raises(AssertionError, match="below the floor"):
+        served.check_drawing(sample, outputs)
+    with pytest.raises(AssertionError, match="differ from the committed model's"):
+        served.check_gives_committed_answers(sample, outputs)
+
+
 def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
     server = serve_instead({"digits_cnn": PACKAGE_ARTIFACTS / "digits_mlp" / "model.onnx"})
     sample = served.held_out("digits_cnn")
@@ -79,17 +99,23 @@ def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
 
 # `evaluate --json` on a wrong model's artifacts, judged by the card checks of tests/test_cli.py (accuracies),
 # test_summation.py (exact match) and test_text_generation.py (nats per character): a constant and a permuted model
-# on each check's cheapest experiment, and another experiment's model wherever one reads the same inputs.
+# on each check's cheapest experiment, and another experiment's model wherever one reads the same inputs; a generator
+# that draws noise, and one that draws one picture (tests/test_image_generator.py checks the real ones' figures).
 ACCURACIES = ("accuracy", "top3_accuracy")
 CARD_CHECKS = {"digits_mlp": ACCURACIES, "digits_cnn": ACCURACIES, "sketch_cnn": ACCURACIES,
                "numbers_summation": ("exact_match",), "shakespeare_lstm": ("nats_per_char",)}
 SWAPPED = {"digits_cnn": "digits_mlp", "sketch_cnn": "sketch_mlp", "shakespeare_lstm": "wikipedia"}
 EVALUATED = [(e, kind) for e in ("digits_mlp", "numbers_summation", "shakespeare_lstm") for kind in WRONG] + [
-    (e, "swapped") for e in SWAPPED]
+    (e, "swapped") for e in SWAPPED] + [("digits_gan", "noise"), ("digits_vae", "same picture")]
 
 
 def check_matches_card(experiment_id: str, report: dict) -> None:
-    card, metrics = served.committed_card(experiments.get(experiment_id)), CARD_CHECKS[experiment_id]
+    experiment = experiments.get(experiment_id)
+    card = served.committed_card(experiment)
+    if isinstance(experiment, ImageGenerator):
+        tolerances.check_generator_matches_card(report, card)
+        return
+    metrics = CARD_CHECKS[experiment_id]
     if "nats_per_char" in metrics:
         tolerances.check_nats_match_card(report, card)
     else:
@@ -99,7 +125,8 @@ def check_matches_card(experiment_id: str, report: dict) -> None:
 @pytest.mark.parametrize("experiment_id, wrong", EVALUATED)
 def test_the_card_checks_of_evaluate_fail_for_a_wrong_model(tmp_path, experiment_id, wrong):
     experiment = experiments.get(experiment_id)
-    model = WRONG[wrong](experiment) if wrong in WRONG else PACKAGE_ARTIFACTS / SWAPPED[experiment_id] / "model.onnx"
+    made = WRONG | WRONG_GENERATORS
+    model = made[wrong](experiment) if wrong in made else PACKAGE_ARTIFACTS / SWAPPED[experiment_id] / "model.onnx"
     wrong_models.serve_in_place(tmp_path, experiment, model)
     result = subprocess.run([sys.executable, "-m", "mlsandbox", "evaluate", experiment_id, "--json"],
                             capture_output=True, text=True, env={**os.environ, **served.env_of(tmp_path)}, timeout=600)

@@ -11,6 +11,8 @@ float64), a log-probability of shakespeare_lstm's by at most 9.0e-6 (on average 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)  # 1.19e-7
@@ -23,9 +25,22 @@ FLIPPED_EXAMPLES = 1
 STEP_SUMS = 64 * FLOAT32_EPS  # score() sums each step's 64 log-probabilities in float32: 64 eps in another order
 LOG_PROBABILITY = 9.0e-6  # the most a log-probability moved (measured); each of two processors may move it so far
 # ONNX Runtime against PyTorch on one float32 net: small random nets 3e-8 (probabilities), 9.5e-7 (log-probabilities,
-# 2 ulps), MobileNetV2 on the photos 2.2e-6; a permuted export of the random sketch_cnn is 3.7e-4 away.
+# 2 ulps), MobileNetV2 on the photos 2.2e-6; a permuted export of the random sketch_cnn is 3.7e-4 away. Generators'
+# pictures, a VAE's pixel logits and its encoder's latent points: fresh nets 1.5e-7 at most (three torch seeds each),
+# the fast-mode digits_vae 3.8e-6.
 ONNX_VS_PYTORCH = 1e-5
-SUMS_TO_ONE = 1e-5  # float32 probabilities of k classes sum to 1 within about k eps (10 digits: 1.2e-6)
+SUMS_TO_ONE = 1e-5
+# An image generator's figures. Its shares (confident, readability, class shares) count pictures as an accuracy
+# counts test examples: one within ~1e-6 of the judge's 0.9 line or of a tie may change side (of digits_gan's 10,000
+# pictures the closest was 1.2e-5 from the line, its closest tie 0.82 apart): FLIPPED_EXAMPLES of them. The class
+# spread is their entropy: moving one of N pictures between classes moves it by at most (1 + ln N) / (N ln classes).
+# The rest are float64 sums of float32 outputs (Fréchet distances in the judge's features, a VAE's ELBO terms and
+# squared error): with the graph optimisations off they moved by 2.7e-8 of themselves at most (digits_vae's kl_nats;
+# its Fréchet distance 1.1e-8, digits_gan's 1.9e-9); a wrong model moves them by far more than a millionth.
+SUMMED_FIGURE = 1e-6
+GENERATOR_SHARES = ("confident", "readability")
+GENERATOR_SUMS = ("frechet", "frechet_floor", "frechet_ratio", "neg_elbo_nats", "reconstruction_nats", "kl_nats",
+                  "reconstruction_mse")  # float32 probabilities of k classes sum to 1 within about k eps (10 digits: 1.2e-6)
 
 
 def check_counts_match_card(report: dict, card: dict, metrics: tuple[str, ...]) -> None:
@@ -47,3 +62,37 @@ def check_nats_match_card(report: dict, card: dict) -> None:
     assert gap <= STEP_SUMS * committed + 2 * LOG_PROBABILITY, (
         f"{report['id']}: {report['nats_per_char']:.9f} nats per character is {gap:.2e} from the card's "
         f"{committed:.9f}: the card is out of date")
+
+
+def check_generator_matches_card(report: dict, card: dict) -> None:
+    """An image generator's figures are the card's: its shares give or take FLIPPED_EXAMPLES pictures (each digit's
+    readability of its N / classes pictures), its class spread as far as that many flips move it, and its sums
+    within SUMMED_FIGURE of themselves."""
+    committed, n = card["metrics"], card["metrics"]["samples"]
+    assert report["samples"] == n and report["judge"] == committed["judge"], f"{report['id']}: {report} is not {committed}"
+    def counts_agree(metric: str, got: float, wanted: float, of: int) -> None:
+        assert abs(round(got * of) - round(wanted * of)) <= FLIPPED_EXAMPLES, (
+            f"{report['id']}: {metric} {got:.6f} ({round(got * of)} of {of}) is {abs(round(got * of) - round(wanted * of))} "
+            f"pictures from the card's {wanted:.6f}: the card is out of date")
+
+    for metric in GENERATOR_SHARES:
+        if metric in committed:
+            counts_agree(metric, report[metric], committed[metric], n)
+    classes = len(committed["class_shares"])
+    for k, (got, wanted) in enumerate(zip(report["class_shares"], committed["class_shares"], strict=True)):
+        counts_agree(f"class_shares[{k}]", got, wanted, n)
+    for k, (got, wanted) in enumerate(zip(report.get("readability_per_class", []),
+                                          committed.get("readability_per_class", []), strict=True)):
+        counts_agree(f"readability_per_class[{k}]", got, wanted, n // classes)
+    flips = FLIPPED_EXAMPLES * (1 + math.log(n)) / (n * math.log(classes))
+    gap = abs(report["class_spread"] - committed["class_spread"])
+    assert gap <= flips, (f"{report['id']}: class_spread {report['class_spread']:.6f} is {gap:.2e} from the card's "
+                          f"{committed['class_spread']:.6f}: the card is out of date")
+    for metric in GENERATOR_SUMS:
+        if metric in committed:
+            gap = abs(report[metric] - committed[metric])
+            assert gap <= SUMMED_FIGURE * abs(committed[metric]), (
+                f"{report['id']}: {metric} {report[metric]:.9g} is {gap:.2e} from the card's {committed[metric]:.9g}: "
+                "the card is out of date")
+    assert report.get("test_examples") == committed.get("test_examples"), (
+        f"{report['id']}: {report.get('test_examples')} test pictures, not the card's {committed.get('test_examples')}")

@@ -14,6 +14,7 @@ from onnx import helper, numpy_helper
 
 from mlsandbox import assets
 from mlsandbox.experiments import PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.image_generator import Generator, ImageGenerator
 from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 from mlsandbox.kinds.text_generator import TextGenerator
 
@@ -42,7 +43,9 @@ def _rewired(experiment: Experiment) -> tuple[onnx.ModelProto, list[tuple[str, s
 
 def constant(experiment: Experiment) -> onnx.ModelProto:
     """The committed model's inputs and outputs, but its answer is always the same: the first of its classes
-    (a label, a digit, a character) at 90%, whatever it is shown."""
+    (a label, a digit, a character) at 90%, whatever it is shown; a generator's, one picture (same_picture)."""
+    if isinstance(experiment, ImageGenerator):
+        return same_picture(experiment)
     model, rewired = _rewired(experiment)
     for output, inner, classes in rewired:
         answer = np.full(classes, 0.1 / (classes - 1), dtype=np.float32)
@@ -59,7 +62,10 @@ def constant(experiment: Experiment) -> onnx.ModelProto:
 
 
 def permuted(experiment: Experiment, seed: int = 0) -> onnx.ModelProto:
-    """The committed model with its classes shuffled so that none keeps its own probability."""
+    """The committed model with its classes shuffled so that none keeps its own probability; a generator's, with
+    the pixels of each picture shuffled (scrambled_pixels)."""
+    if isinstance(experiment, ImageGenerator):
+        return scrambled_pixels(experiment, seed)
     model, rewired = _rewired(experiment)
     for output, inner, classes in rewired:
         rng = np.random.default_rng(seed)
@@ -68,6 +74,80 @@ def permuted(experiment: Experiment, seed: int = 0) -> onnx.ModelProto:
             order = rng.permutation(classes)
         model.graph.initializer.append(numpy_helper.from_array(order.astype(np.int64), f"{output}_shuffle"))
         model.graph.node.append(helper.make_node("Gather", [inner, f"{output}_shuffle"], [output], axis=-1))
+    onnx.checker.check_model(model)
+    return model
+
+
+# Wrong generators. Each keeps the committed graph (so its inputs, and a bad request's refusal, stay the same) and
+# replaces what it draws: a VAE's pixel logits (which evaluate's ELBO reads) follow its pictures.
+
+
+def _drawing(experiment: ImageGenerator) -> tuple[onnx.ModelProto, list[str]]:
+    """The committed generator with its picture outputs ("image", and a VAE's "logits") renamed to NAME_committed."""
+    model = onnx.load(PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
+    names = [o.name for o in model.graph.output]
+    for node in model.graph.node:  # a VAE's picture is read from its logits: renamed where they are read too
+        node.output[:] = [f"{name}_committed" if name in names else name for name in node.output]
+        node.input[:] = [f"{name}_committed" if name in names else name for name in node.input]
+    return model, names
+
+
+def _logits_of(model: onnx.ModelProto, names: list[str], image: str) -> None:
+    """A VAE's "logits" output, as the logits of the pictures in image (clipped away from 0 and 1)."""
+    if "logits" not in names:
+        return
+    model.graph.initializer.extend([numpy_helper.from_array(np.float32(1e-6), "wrong_low"),
+                                    numpy_helper.from_array(np.float32(1 - 1e-6), "wrong_high"),
+                                    numpy_helper.from_array(np.float32(1), "wrong_one")])
+    model.graph.node.extend([helper.make_node("Clip", [image, "wrong_low", "wrong_high"], ["wrong_p"]),
+                             helper.make_node("Sub", ["wrong_one", "wrong_p"], ["wrong_q"]),
+                             helper.make_node("Div", ["wrong_p", "wrong_q"], ["wrong_odds"]),
+                             helper.make_node("Log", ["wrong_odds"], ["logits"])])
+
+
+def same_picture(experiment: ImageGenerator) -> onnx.ModelProto:
+    """A generator that always draws the same picture: the committed model's at latent zero (of the first digit,
+    for a conditional one), whatever point it is given. A collapsed GAN does this."""
+    committed = Generator(experiment, PACKAGE_ARTIFACTS / experiment.id / "model.onnx")
+    picture = committed.draw(np.zeros((1, experiment.latent), np.float32),
+                             committed.weights(0, 1) if experiment.conditional else None)[:, None]
+    model, names = _drawing(experiment)
+    model.graph.initializer.extend([numpy_helper.from_array(np.zeros(1, dtype=np.float32), "wrong_zero"),
+                                    numpy_helper.from_array(picture.astype(np.float32), "wrong_picture")])
+    model.graph.node.extend([helper.make_node("Mul", ["image_committed", "wrong_zero"], ["wrong_zeros"]),
+                             helper.make_node("Add", ["wrong_zeros", "wrong_picture"], ["image"])])
+    _logits_of(model, names, "image")
+    onnx.checker.check_model(model)
+    return model
+
+
+def noise(experiment: ImageGenerator) -> onnx.ModelProto:
+    """A generator that draws noise: each pixel uniform in 0..1, new at every call, whatever point it is given."""
+    model, names = _drawing(experiment)
+    model.graph.node.append(helper.make_node("RandomUniformLike", ["image_committed"], ["image"], low=0.0, high=1.0))
+    _logits_of(model, names, "image")
+    onnx.checker.check_model(model)
+    return model
+
+
+def scrambled_pixels(experiment: ImageGenerator, seed: int = 0) -> onnx.ModelProto:
+    """The committed generator with the pixels of each picture shuffled (one fixed order, none in its place): the
+    ink of every picture it draws, scattered."""
+    model, names = _drawing(experiment)
+    size = experiment.size * experiment.size
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(size)
+    while (order == np.arange(size)).any():
+        order = rng.permutation(size)
+    model.graph.initializer.extend([
+        numpy_helper.from_array(order.astype(np.int64), "wrong_order"),
+        numpy_helper.from_array(np.array([-1, size], dtype=np.int64), "wrong_flat"),
+        numpy_helper.from_array(np.array([-1, 1, experiment.size, experiment.size], dtype=np.int64), "wrong_shape")])
+    for name in names:
+        model.graph.node.extend([
+            helper.make_node("Reshape", [f"{name}_committed", "wrong_flat"], [f"{name}_flat"]),
+            helper.make_node("Gather", [f"{name}_flat", "wrong_order"], [f"{name}_scrambled"], axis=1),
+            helper.make_node("Reshape", [f"{name}_scrambled", "wrong_shape"], [name])])
     onnx.checker.check_model(model)
     return model
 
@@ -84,4 +164,6 @@ def serve_in_place(artifacts: Path, experiment: Experiment, model: onnx.ModelPro
         onnx.save(model, path)
     card = json.loads((PACKAGE_ARTIFACTS / experiment.id / "card.json").read_text())
     card["model"] |= {"sha256": assets.sha256_of(path), "bytes": path.stat().st_size}
+    for companion in card["model"].get("companions", {}):  # a VAE's encoder: the committed one
+        shutil.copyfile(PACKAGE_ARTIFACTS / experiment.id / companion, folder / companion)
     (folder / "card.json").write_text(json.dumps(card))
