@@ -46,10 +46,11 @@ class HandSeen(BaseModel):
                                                              "in MediaPipe's order (wrist first)")
 
 
-INPUT_SHAPES = ("what the model saw, with show_input=true: a drawing as rows of pixels in 0..1 (digits_mlp, digits_cnn "
-                "28x28; sketch_mlp, sketch_cnn 32x32); a picture as its channels (red, green, blue) of rows (rps_cnn "
-                "3x96x96 and rps_mobilenet_v2 3x224x224 in 0..1; image_classification 3x224x224 after ImageNet's "
-                "normalisation); null for a landmark reader, which reads the hand's points, not pixels")
+INPUT_SHAPES = ("what the model saw, with show_input=true: a drawing as rows of pixels in 0..1 (digits_mlp, "
+                "digits_cnn, clothes_cnn 28x28; sketch_mlp, sketch_cnn 32x32); a picture as its channels (red, green, "
+                "blue) of rows (rps_cnn 3x96x96 and rps_mobilenet_v2 3x224x224 in 0..1; image_classification "
+                "3x224x224 after ImageNet's normalisation); null for a landmark reader, which reads the hand's points, "
+                "not pixels")
 
 
 class Prediction(BaseModel):
