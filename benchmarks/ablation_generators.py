@@ -37,9 +37,9 @@ VARIANTS = {  # experiment -> variant -> (recipe changes, network built instead)
         "the recipe": ({}, None),
         "no moving average of the generator": (dict(ema=0.0), None),
         "no label smoothing": (dict(real_label=1.0), None),
+        "the discriminator at the generator's rate": ({}, functools.partial(gan, discriminator_lr_scale=1.0)),
+        "both at DCGAN's 2e-4": (dict(learning_rate=2e-4), functools.partial(gan, discriminator_lr_scale=1.0)),
         "Adam's usual first beta, 0.9": ({}, functools.partial(gan, beta1=0.9)),
-        "no batch norm in the discriminator": ({}, functools.partial(gan, normalise=False)),
-        "five times the learning rate": (dict(learning_rate=1e-3), None),
     },
     "digits_vae": {
         "the recipe": ({}, None),

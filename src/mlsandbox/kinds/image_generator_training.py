@@ -87,28 +87,36 @@ class GeneratorTask:
 
 
 class GANTask(GeneratorTask):
-    """The two networks play at once: the discriminator learns to tell the training pictures from the generator's,
-    the generator learns to be told real. One step updates both (simultaneous gradient steps): the loss the loop
-    minimises is the sum of the two, each reaching only its own network's weights."""
+    """The two networks take turns, one step each: the discriminator learns to tell the training pictures from the
+    generator's, then the generator learns to be told real by the discriminator as it now is. The loop's optimiser
+    steps only the network whose turn it is (the other's weights get no gradient), at its own rate (nets.gan)."""
 
     part_names = ("discriminator", "generator")
+    turns = 0  # losses asked for so far: the discriminator's turn on odd ones, the generator's on even ones
 
     def loss(self, model: torch.nn.Module, batch) -> tuple[torch.Tensor, int, int]:
+        """The loss of the network whose turn it is; the share of right calls is the discriminator's, on real and
+        drawn pictures in its turns and on drawn ones in the generator's."""
         real, _, noise = batch
-        fake = model.generator(noise)
         judge = model.discriminator
-        real_score, fake_score = judge(real), judge(fake.detach())
-        # With real_label below 1 the discriminator is asked to be at most that sure of a real picture: one-sided
-        # label smoothing (Salimans et al., 2016), which keeps it from winning so easily that the generator learns little.
-        real_loss = F.binary_cross_entropy_with_logits(real_score, torch.full_like(real_score, self.recipe.real_label))
-        discriminator_loss = real_loss + F.softplus(fake_score).mean()
-        # The generator's loss reads the discriminator through weights it cannot move ("non-saturating": it
-        # maximises log D(fake), which still has a gradient when the discriminator wins).
-        frozen = {name: weight.detach() for name, weight in judge.named_parameters()}
-        generator_loss = F.softplus(-torch.func.functional_call(judge, frozen, (fake,))).mean()
-        self.parts = {"discriminator": discriminator_loss.item(), "generator": generator_loss.item()}
-        right = int((real_score > 0).sum() + (fake_score < 0).sum())  # the discriminator's right calls
-        return discriminator_loss + generator_loss, right, 2 * len(real)
+        self.turns += 1
+        if self.turns % 2:
+            with torch.no_grad():
+                fake = model.generator(noise)
+            real_score, fake_score = judge(real), judge(fake)
+            # Asked to be at most real_label sure of a real picture (one-sided label smoothing, Salimans et al.,
+            # 2016), the discriminator does not win so easily that the generator learns little.
+            real_loss = F.binary_cross_entropy_with_logits(real_score, torch.full_like(real_score, self.recipe.real_label))
+            discriminator_loss = real_loss + F.softplus(fake_score).mean()
+            self.parts["discriminator"] = discriminator_loss.item()
+            return discriminator_loss, int((real_score > 0).sum() + (fake_score < 0).sum()), 2 * len(real)
+        # The generator reads the discriminator through weights it cannot move, and maximises log D(fake)
+        # ("non-saturating": that still has a gradient when the discriminator wins).
+        fake_score = torch.func.functional_call(judge, {name: weight.detach() for name, weight in judge.named_parameters()},
+                                                (model.generator(noise),))
+        generator_loss = F.softplus(-fake_score).mean()
+        self.parts["generator"] = generator_loss.item()
+        return generator_loss, int((fake_score < 0).sum()), len(real)
 
     def validate(self, model: torch.nn.Module) -> tuple[float, float]:
         """The Fréchet distance between VALIDATION_SAMPLES drawn pictures and the validation pictures in the judge's
