@@ -515,7 +515,7 @@ def vae_cells(experiment_id: str) -> list:
             tests = data.x_test[:10]
             weights = np.eye(10, dtype=np.float32)[data.y_test[:10]]
             mean, _ = model.encode_all(tests, weights)
-            plots.gallery(np.concatenate([tests, model.draw(mean, weights)]), columns=10, size=1.1,
+            plots.gallery(np.concatenate([tests, model.decode(mean, weights)]), columns=10, size=1.1,
                           title="test digits (top) and the decoder's drawing at the encoder's point (bottom)")
             plt.show()
         """),
@@ -541,7 +541,7 @@ def vae_cells(experiment_id: str) -> list:
 
             mix = np.linspace(0, 1, 10, dtype=np.float32)[:, None]
             weights = (1 - mix) * np.eye(10, dtype=np.float32)[3] + mix * np.eye(10, dtype=np.float32)[8]
-            plots.gallery(model.draw(np.repeat(mean[:1], 10, 0), weights), columns=10, size=1.1,
+            plots.gallery(model.decode(np.repeat(mean[:1], 10, 0), weights), columns=10, size=1.1,
                           title="the first test digit's style, morphing from a 3 into an 8 (the ten weights mixed)")
             plt.show()
         """),

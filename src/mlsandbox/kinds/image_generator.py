@@ -23,7 +23,7 @@ from mlsandbox import evaluation, imaging
 from mlsandbox.assets import sha256_of
 from mlsandbox.kinds import PACKAGE_ARTIFACTS, Experiment, Recipe
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.runtime import ModelUnavailable, open_session, open_session_at
+from mlsandbox.runtime import Classifier, ModelUnavailable, open_session, open_session_at
 
 MAX_COUNT = 64  # pictures in one answer
 LATENT_LIMIT = 5.0  # a latent coordinate beyond this many standard deviations is refused: nothing was learned there
@@ -103,8 +103,8 @@ class ImageGenerator(Experiment):
                 print(json.dumps({"file": name, "error": message}) if as_json else f"mlsandbox: {name}: {message}",
                       file=sys.stdout if as_json else sys.stderr)
                 continue
-            judge = judge or Judge(self.judge)
-            digit = int(judge(picture[None])[0].argmax())
+            judge = judge or Classifier(self.judge)  # its probabilities only: serving has no onnx for Judge
+            digit = int(judge.probabilities(picture[None])[0].argmax())
             point = model.encode(picture, one_hot(digit, len(self.labels)))
             if as_json:
                 print(json.dumps({"file": name, "digit": digit, "latent": [round(float(v), 4) for v in point]}))
@@ -184,10 +184,15 @@ class Generator:
             if not np.isfinite(weights).all() or (weights < 0).any() or (np.abs(weights.sum(1) - 1) > 1e-3).any():
                 raise BadLatent(f"A digit's {self.classes} weights are each 0 to 1 and add up to 1.")
 
-    def draw(self, latents: np.ndarray, weights: np.ndarray | None = None, batch_size: int = 1000) -> np.ndarray:
+    def draw(self, latents: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """The pictures at latent points someone chose, checked first (BadLatent says what to change)."""
         latents = np.asarray(latents, dtype=np.float32)
         weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.check(latents, weights)
+        return self.decode(latents, weights)
+
+    def decode(self, latents: np.ndarray, weights: np.ndarray | None = None, batch_size: int = 1000) -> np.ndarray:
+        """The pictures at any latent points (an encoder's, which may lie past the limit a person is held to)."""
         parts = []
         for i in range(0, len(latents), batch_size):
             feeds = {"latent": latents[i : i + batch_size]}
@@ -337,7 +342,7 @@ def elbo(model: Generator, pictures: np.ndarray, labels: np.ndarray, seed: int =
         # binary cross-entropy from logits, exact where the probabilities round to 0 or 1
         reconstruction += float((np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))).sum())
         kl += float(-0.5 * (1 + log_variance - mean**2 - np.exp(log_variance)).astype(np.float64).sum())
-        squared += float(((model.draw(mean, digits) - x) ** 2).astype(np.float64).sum())
+        squared += float(((model.decode(mean, digits) - x) ** 2).astype(np.float64).sum())
     n = len(pictures)
     return {"neg_elbo_nats": (reconstruction + kl) / n, "reconstruction_nats": reconstruction / n, "kl_nats": kl / n,
             "reconstruction_mse": squared / pictures[0].size / n, "test_examples": n}
