@@ -42,6 +42,8 @@ def write_onnx(module: torch.nn.Module, args: tuple, path: Path, input_names: li
             warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
             warnings.filterwarnings("ignore", message=r".*_check_is_size will be removed", category=FutureWarning)
             warnings.filterwarnings("ignore", message=r".*_flat_weights.*assigned during export", category=UserWarning)
+            # inputs that share one batch dimension (a VAE's latent point and digit) are told so, once per file
+            warnings.filterwarnings("ignore", message=r".*axis name: .* will not be used", category=UserWarning)
             torch.onnx.export(
                 module.eval().cpu(), args, str(path), input_names=input_names, output_names=output_names,
                 dynamo=True, dynamic_shapes=dynamic_shapes, external_data=False, verbose=False,
