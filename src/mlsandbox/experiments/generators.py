@@ -36,39 +36,30 @@ GAN_RECIPE = GeneratorRecipe(epochs=16, batch_size=128, learning_rate=1e-3, weig
 GAN_SETTINGS = (WIDTH, EPOCHS, LEARNING_RATE, BATCH_SIZE, TRAINING_SHARE, SEED)
 GAN_QUICK = dict(epochs=3)
 
+GAN = dict(family="drawing", demo="generate", latent=LATENT, build_net=build_gan, recipe=GAN_RECIPE,
+           settings=GAN_SETTINGS, quick=GAN_QUICK)
+
 EXPERIMENTS = (
     ImageGenerator(
         id="digits_gan",
         title="Digits: a GAN that draws them",
         summary="A generator learns to draw handwritten digits by trying to fool a discriminator; walk through what it "
                 "learned.",
-        family="drawing",
-        demo="generate",
         labels=mnist.LABELS,
         judge=digits.EXPERIMENTS[1],
-        latent=LATENT,
         assets=mnist.ASSETS,
         load_data=mnist.load,
-        build_net=build_gan,
-        recipe=GAN_RECIPE,
-        settings=GAN_SETTINGS,
-        quick=GAN_QUICK,
+        **GAN,
     ),
     ImageGenerator(
         id="clothes_gan",
         title="Clothes: a GAN that draws them",
         summary="The same game on pictures of clothes: shirts, trousers, shoes and bags from a network's imagination.",
-        family="drawing",
-        demo="generate",
         labels=fashion_mnist.LABELS,
         judge=clothes.JUDGE,
-        latent=LATENT,
         assets=fashion_mnist.ASSETS,
         load_data=fashion_mnist.load,
-        build_net=build_gan,
-        recipe=GAN_RECIPE,
-        settings=GAN_SETTINGS,
-        quick=GAN_QUICK,
+        **GAN,
     ),
     ImageGenerator(
         id="digits_vae",
