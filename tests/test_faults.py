@@ -94,7 +94,9 @@ def request(url: str, experiment_id: str) -> httpx.Response:
         return httpx.post(f"{path}/generate", json={"prompt": "ROMEO:\n", "length": 20, "seed": 1}, timeout=30)
     if kind == "object detector":
         return httpx.post(f"{path}/detect", content=photo(), headers={"Content-Type": "image/jpeg"}, timeout=30)
-    image, content_type = (drawing(), "image/png") if experiment_id.startswith(("digits", "sketch")) else \
+    if kind == "image generator":
+        return httpx.post(f"{path}/pictures", json={"seed": 7, "count": 4}, timeout=30)
+    image, content_type = (drawing(), "image/png") if experiment_id.startswith(("digits", "sketch", "clothes")) else \
         (photo(), "image/jpeg")
     return httpx.post(f"{path}/predict", content=image, headers={"Content-Type": content_type}, timeout=30)
 

@@ -312,6 +312,7 @@ def judged(model: Generator, judge: Judge, data, samples: int = SAMPLES, seed: i
     distance, floor = frechet(features, test_features), frechet(train_features, test_features)
     metrics = {
         "samples": samples,
+        "test_examples": len(data.x_test),  # the held-out pictures the distance is measured to
         "judge": judge.experiment.id,
         "confident": float((probabilities.max(1) >= CONFIDENT).mean()),
         "class_spread": spread(readings, classes),
