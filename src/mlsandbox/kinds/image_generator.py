@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 import onnxruntime as ort
 
-from mlsandbox import evaluation, imaging
+from mlsandbox import imaging
 from mlsandbox.assets import sha256_of
 from mlsandbox.kinds import PACKAGE_ARTIFACTS, Experiment, Recipe
 from mlsandbox.kinds.image_classifier import ImageClassifier
