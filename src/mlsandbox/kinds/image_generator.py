@@ -96,7 +96,7 @@ class ImageGenerator(Experiment):
         model, judge, failures = Generator(self, model_path), None, 0
         for name in inputs:
             try:
-                picture = imaging.mnist_digit(imaging.to_ink(imaging.decode(imaging.read_file(name))))
+                picture = self.judge.prepare(imaging.read_file(name))  # as the page's drawing is prepared
             except (OSError, imaging.ImageError) as e:
                 failures += 1
                 message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
