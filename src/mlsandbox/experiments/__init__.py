@@ -10,12 +10,12 @@ from mlsandbox.kinds import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment, Recipe
 
 
 def _collect() -> dict[str, Experiment]:
-    from mlsandbox.experiments import (clothes, digits, generators, image_classification, object_detection, rps, shakespeare, sketches,
-                                      summation, wikipedia)
+    from mlsandbox.experiments import (clothes, digits, emotions, generators, image_classification, object_detection, rps,
+                                      shakespeare, sketches, summation, wikipedia)
 
     found = [*digits.EXPERIMENTS, *clothes.EXPERIMENTS, *sketches.EXPERIMENTS, *summation.EXPERIMENTS, *shakespeare.EXPERIMENTS,
              *wikipedia.EXPERIMENTS, *generators.EXPERIMENTS,
-             *image_classification.EXPERIMENTS, *object_detection.EXPERIMENTS, *rps.EXPERIMENTS]
+             *image_classification.EXPERIMENTS, *object_detection.EXPERIMENTS, *emotions.EXPERIMENTS, *rps.EXPERIMENTS]
     return {e.id: e for e in found}
 
 

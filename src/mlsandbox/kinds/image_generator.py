@@ -23,7 +23,7 @@ from mlsandbox import imaging
 from mlsandbox.assets import sha256_of
 from mlsandbox.kinds import PACKAGE_ARTIFACTS, Experiment, Recipe
 from mlsandbox.kinds.image_classifier import ImageClassifier
-from mlsandbox.runtime import Classifier, ModelUnavailable, open_session, open_session_at
+from mlsandbox.runtime import Classifier, ModelUnavailable, open_companion, open_session
 
 MAX_COUNT = 64  # pictures in one answer
 LATENT_LIMIT = 5.0  # a latent coordinate beyond this many standard deviations is refused: nothing was learned there
@@ -147,7 +147,7 @@ class Generator:
     def __init__(self, experiment: ImageGenerator, path: Path | None = None, threads: int = 1):
         self.experiment, self.latent, self.classes = experiment, experiment.latent, len(experiment.labels)
         self.session, self.sha256 = open_session(experiment, path, threads)
-        self.encoder = open_encoder(experiment, path, threads) if experiment.conditional else None
+        self.encoder = open_companion(experiment, ENCODER, path, threads) if experiment.conditional else None
 
     def latents(self, seed: int, count: int) -> np.ndarray:
         """count latent points drawn from the standard normal the generator learned from: the same for a seed. A
@@ -215,18 +215,6 @@ class Generator:
 
     def encode(self, picture: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return self.encode_all(picture[None], weights[None])[0][0]
-
-
-def open_encoder(experiment: ImageGenerator, path: Path | None, threads: int) -> ort.InferenceSession:
-    """The encoder beside the decoder; beside the committed one, checked against the card's sha256."""
-    folder = experiment.artifact_dir if path is None else path.parent
-    encoder, card = folder / ENCODER, folder / "card.json"
-    if card.is_file():  # a model being exported has none yet, and is read as it is
-        wanted = json.loads(card.read_text()).get("model", {}).get("companions", {}).get(ENCODER, {}).get("sha256")
-        if not encoder.is_file() or sha256_of(encoder) != wanted:
-            raise ModelUnavailable(f"{encoder} is missing or not the encoder its card names: restore it from the "
-                                   f"repository or run `{experiment.remake}`.")
-    return open_session_at(encoder, threads, f"Restore it from the repository or run `{experiment.remake}`.")
 
 
 def judge_model(judge: ImageClassifier) -> Path:

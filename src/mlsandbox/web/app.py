@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from mlsandbox import experiments, runtime
 from mlsandbox.experiments import Experiment
 from mlsandbox.lab import runs
-from mlsandbox.web import docs, lab
+from mlsandbox.web import camera, docs, lab
 from mlsandbox.web.common import PAGE_POLICY, experiment_or_404, ongoing, problems
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -134,6 +134,7 @@ def favicon() -> FileResponse:
 for module in dict.fromkeys(kind.__dict__["web"] for e in experiments.REGISTRY.values()
                             for kind in reversed(type(e).__mro__) if "web" in kind.__dict__):
     app.include_router(importlib.import_module(module).router)
+app.include_router(camera.router)
 app.include_router(lab.router)
 app.include_router(docs.router)
 
