@@ -104,6 +104,7 @@ class Model:
     stem: str = "model"  # writes <stem>.onnx and, beside it, its conversion record
     reference: str | None = None  # tests/data file of reference detections, for NanoDet only
     tolerance: float = TOLERANCE  # the largest difference from TensorFlow.js allowed in any output
+    keep_outputs: bool = False  # write TensorFlow.js's outputs on the photos to tests/data/<name>_tfjs.npz
 
 
 def scores(stride: int) -> tuple[str, str]:
@@ -176,6 +177,7 @@ MODELS = {
         licence="Apache-2.0 (MediaPipe BlazeFace); package MIT",
         stem="face_detector",
         tolerance=1e-4,
+        keep_outputs=True,
     ),
     "emotion": Model(
         files=(package_file("package/models/emotion.json",
@@ -188,6 +190,7 @@ MODELS = {
         artifacts="emotions",
         licence="MIT (oarriaga/face_classification, trained on FER2013); package MIT",
         tolerance=1e-4,
+        keep_outputs=True,
     ),
 }
 
@@ -528,6 +531,22 @@ def reference_record(model: Model, inputs: list[dict], tfjs: dict, model_bytes: 
     }
 
 
+def tfjs_outputs(model: Model, inputs: list[dict], tfjs: dict) -> bytes:
+    """TensorFlow.js's outputs on each photo, as "<photo>/<output>" arrays of an .npz, for the project's tests
+    to compare ONNX Runtime with on the same preprocessed photos."""
+    import io
+
+    import numpy as np
+
+    arrays = {f"{item['name']}/{onnx_name}": np.fromfile(out["file"], np.float32).reshape(out["shape"])
+              for item in inputs if item.get("photo_size")
+              for tensor, (onnx_name, _) in model.outputs.items()
+              for out in [tfjs["inputs"][item["name"]]["outputs"][tensor]]}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def inside(name: str) -> None:
     model = MODELS[name]
     with tempfile.TemporaryDirectory(prefix="convert-tfjs-") as tmp:
@@ -537,11 +556,14 @@ def inside(name: str) -> None:
         tfjs = run_tfjs(model, inputs, folder)
         parity = compare(model, folder / "model.onnx", inputs, tfjs)
         model_bytes = (folder / "model.onnx").read_bytes()
+        outputs = tfjs_outputs(model, inputs, tfjs) if model.keep_outputs else None
     artifacts = ROOT / "src" / "mlsandbox" / "artifacts" / model.artifacts
     write_atomic(artifacts / f"{model.stem}.onnx", model_bytes)
     write_json(artifacts / conversion_file(model), conversion_record(name, model, converted, model_bytes, parity, tfjs))
     if model.reference:
         write_json(ROOT / model.reference, reference_record(model, inputs, tfjs, model_bytes))
+    if outputs:
+        write_atomic(ROOT / "tests" / "data" / f"{name}_tfjs.npz", outputs)
     for item, per_output in parity["max_abs_difference"].items():
         print(f"{item}: " + ", ".join(f"{k} {v:.2e}" for k, v in per_output.items()))
 
