@@ -68,16 +68,16 @@ def post_round_trips(port: int, bodies: list[bytes], count: int) -> tuple[list[f
     return trips, server
 
 
-def page_fps(port: int, seconds: float) -> dict:
-    """Frames per second the detection page reaches with Chromium's fake camera filming the astronaut,
-    as the page itself shows it (answers over its last two seconds), sampled once a second."""
+def page_fps(port: int, seconds: float, experiment_id: str = DETECTOR) -> dict:
+    """Frames per second a camera page (the detection page by default) reaches with Chromium's fake camera
+    filming the astronaut, as the page itself shows it (answers over its last two seconds), sampled once a second."""
     from fake_camera import camera_browser, y4m_of
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         with camera_browser(p, y4m_of(photos.load()["astronaut.png"], Path(tmp))) as browser:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"http://{HOST}:{port}/experiments/{DETECTOR}")
+            page.goto(f"http://{HOST}:{port}/experiments/{experiment_id}")
             page.get_by_test_id("camera-start").click()
             fps = page.get_by_test_id("fps")
             fps.wait_for(timeout=60_000)
