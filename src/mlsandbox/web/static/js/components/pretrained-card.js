@@ -21,13 +21,17 @@ function imported(record) {
   return [what, finished?.slice(0, 10)].filter(Boolean).join(", ") || null;
 }
 
-function checked(card) {
-  const conversion = card.source?.conversion;
-  if (conversion?.parity) {
-    const worst = Math.max(...Object.values(conversion.parity.max_abs_difference ?? {}).flatMap(Object.values));
-    return tiny(worst) && joined(`ONNX Runtime's outputs are within ${tiny(worst)} of`,
-      conversion.parity.reference ?? "the original's", tiny(conversion.parity.tolerance) && `(allowed: ${tiny(conversion.parity.tolerance)})`);
-  }
+// The check of one conversion: the figure its tolerance bounds (relative above 1 where recorded so).
+function parityLine(parity) {
+  const relative = parity.max_difference_relative_above_1;
+  const worst = Math.max(...Object.values(relative ?? parity.max_abs_difference ?? {}).flatMap(Object.values));
+  return tiny(worst) && joined(`ONNX Runtime's outputs are within ${tiny(worst)}${relative ? " (relative above 1)" : ""} of`,
+    parity.reference ?? "the original's", tiny(parity.tolerance) && `(allowed: ${tiny(parity.tolerance)})`);
+}
+
+function checked(card, conversions) {
+  const lines = conversions.filter(([, c]) => c.parity).map(([name, c]) => joined(name && `${name}:`, parityLine(c.parity)));
+  if (lines.length) return lines.length === 1 ? lines[0] : h("ul", { class: "pinned" }, lines.map((line) => h("li", {}, line)));
   const difference = tiny(card.model?.onnx_vs_torch_max_difference);
   return difference && `ONNX Runtime's outputs are within ${difference} of PyTorch's`;
 }
@@ -39,26 +43,34 @@ function converted(conversion) {
     tools["tensorflow-cpu"] && `with TensorFlow ${tools["tensorflow-cpu"]}`) || null;
 }
 
-// One line per test photo: the top labels of a classifier, or the objects a detector found.
+// One line per test photo: the top labels of a classifier, the objects a detector found, or the faces a face
+// reader found with the expression it read on each.
 function photoLine(found) {
   if (!Array.isArray(found)) return null;
   if (!found.length) return "nothing found";
   const chance = (p) => (p < 0.005 ? "<1%" : percent(p, 0));
-  return found.slice(0, 3).map((f) => `${f.label.split(", ")[0]} ${chance(f.probability ?? f.score)}`).join(" · ");
+  const named = (f) => (f.expression ? [`a face: ${f.expression}`, f.probabilities?.[f.expression]]
+    : [f.label.split(", ")[0], f.probability ?? f.score]);
+  return found.slice(0, 3).map((f) => named(f)).map(([label, p]) => `${label} ${chance(p)}`).join(" · ") +
+    (found.length > 3 ? ` and ${found.length - 3} more` : "");
 }
 
 export function pretrainedFacts(card) {
   const source = card.source ?? {};
-  const conversion = source.conversion;
-  const files = [...(source.files ?? []), ...(conversion?.source?.files ?? []), ...(source.labels ? [source.labels] : [])];
-  const photos = Object.entries(card.metrics?.photos ?? {});
+  // One conversion record, or several by name (a face reader's two networks).
+  const conversions = source.conversion?.parity || source.conversion?.tools ? [["", source.conversion]]
+    : Object.entries(source.conversion ?? {});
+  const first = conversions[0]?.[1];
+  const files = [...(source.files ?? []), ...conversions.flatMap(([, c]) => c.source?.files ?? []),
+    ...(source.labels ? [source.labels] : [])];
+  const photos = Object.entries(card.metrics?.photos ?? card.metrics?.photos_with_faces ?? {});
   const rows = [
     ["Data", card.dataset],
     ["Weights", files.length ? h("ul", { class: "pinned" }, files.map(pinned)) : null],
-    ["Licence", conversion?.source?.licence],
-    ["Converted", converted(conversion)],
-    ["Input", conversion?.input?.preprocessing],
-    ["Checked", checked(card)],
+    ["Licence", [...new Set(conversions.map(([, c]) => c.source?.licence).filter(Boolean))].join("; ")],
+    ["Converted", converted(first)],
+    ["Input", conversions.length > 1 ? null : first?.input?.preprocessing],
+    ["Checked", checked(card, conversions)],
     ["Parameters", Number.isFinite(card.parameters) ? count(card.parameters) : null],
     ["Model file", Number.isFinite(card.model?.bytes)
       ? [`${(card.model.bytes / 1e6).toFixed(1)} MB `, short(card.model.sha256)] : null],
