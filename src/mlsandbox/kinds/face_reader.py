@@ -102,7 +102,7 @@ class FaceReader(Pretrained, Experiment):
     def headline(self, metrics: dict) -> str:
         found = sum(bool(faces) for faces in metrics["photos_with_faces"].values())
         false = sum(score >= SCORE_THRESHOLD for score in metrics["highest_score_without_faces"].values())
-        return (f"faces in {found} of {len(metrics['photos_with_faces'])} face photos, "
+        return (f"pretrained; a face found in {found} of {len(metrics['photos_with_faces'])} photos of people, "
                 f"in {false} of {len(metrics['highest_score_without_faces'])} without")
 
     def predict(self, inputs: list[str], as_json: bool, top: int | None, model_path: Path | None = None) -> int:
