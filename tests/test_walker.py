@@ -201,6 +201,22 @@ def detect_refused(walk, experiment):
     expect(walk.page.get_by_test_id("detect-photo")).to_have_attribute("data-state", "error")
 
 
+def faces_answered(walk, experiment):
+    page = walk.page
+    page.get_by_test_id("camera-start").click()
+    expect(page.get_by_test_id("faces-live")).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(page.get_by_test_id("live-faces")).to_have_text("No face found scored 85% or more.")  # the camera films a cat
+    page.get_by_test_id("photo-file").set_input_files(walk.photos["astronaut.png"])
+    expect(page.get_by_test_id("faces-photo")).to_have_attribute("data-state", "answered")
+    expect(page.get_by_test_id("photo-faces")).to_contain_text("happy")
+
+
+def faces_refused(walk, experiment):
+    walk.expected.append(r"/faces\?")
+    walk.page.get_by_test_id("photo-file").set_input_files(files=[NOT_AN_IMAGE])
+    expect(walk.page.get_by_test_id("faces-photo")).to_have_attribute("data-state", "error")
+
+
 def play(walk) -> str:
     demo = walk.page.get_by_test_id("game-demo")
     walk.page.get_by_test_id("game-play").click()
@@ -266,6 +282,7 @@ DEMOS = {  # demo kind: (do something and wait for the answer, do something the 
     "text": (text_answered, text_refused),
     "photo": (photo_answered, photo_refused),
     "detect": (detect_answered, detect_refused),
+    "faces": (faces_answered, faces_refused),
     "game": (game_answered, game_refused),
     "generate": (generate_answered, generate_refused),
 }

@@ -15,6 +15,7 @@ const DEMOS = {
   text: () => import("./demos/text.js"),
   photo: () => import("./demos/photo.js"),
   detect: () => import("./demos/detect.js"),
+  faces: () => import("./demos/faces.js"),
   game: () => import("./demos/game.js"),
   generate: () => import("./demos/generate.js"),
 };
