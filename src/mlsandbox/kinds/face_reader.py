@@ -67,7 +67,7 @@ class Face(NamedTuple):
         top = int(np.argmax(self.probabilities))
         return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "expression": labels[top],
                 "probabilities": {label: round(float(p), 4) for label, p in zip(labels, self.probabilities)},
-                "points": self.points.round(1).tolist()}
+                "points": self.points.astype(float).round(1).tolist()}
 
 
 @dataclass(frozen=True, kw_only=True)
