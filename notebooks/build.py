@@ -32,12 +32,12 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from stories import digits, generators, landmarks, rps, sketches, summation, text, vision  # noqa: E402
+from stories import digits, faces, generators, landmarks, rps, sketches, summation, text, vision  # noqa: E402
 
 NOTEBOOKS = {  # experiment id -> its list of cells
     **digits.NOTEBOOKS, **sketches.NOTEBOOKS, **summation.NOTEBOOKS,
     **text.NOTEBOOKS, **rps.NOTEBOOKS, **landmarks.NOTEBOOKS, **generators.NOTEBOOKS,
-    **vision.NOTEBOOKS,  # pretrained: they import, and train nothing
+    **vision.NOTEBOOKS, **faces.NOTEBOOKS,  # pretrained: they import, and train nothing
 }
 FAST_ENV = "MLSANDBOX_FAST"  # the same variable as mlsandbox.train.FAST_ENV (kept import-free here)
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
