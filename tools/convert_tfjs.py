@@ -467,7 +467,7 @@ def preprocessing_record(spec: Input) -> dict:
     return {"name": spec.name, "shape": list(spec.shape), "layout": spec.layout, "dtype": "float32",
             "preprocessing": f"the photo as RGB, resized (stretched) to {spec.size[0]}x{spec.size[1]} with Pillow "
                              f"{PIL.__version__} BILINEAR, channels in {spec.channels} order"
-                             + (f" ({' R + '.join(map(str, GREY_WEIGHTS))} B)" if spec.channels == "GREY" else "")
+                             + (" ({} R + {} G + {} B)".format(*GREY_WEIGHTS) if spec.channels == "GREY" else "")
                              + ", (pixel - mean) / std on 0..255 values",
             "channels": spec.channels, "mean": list(spec.mean), "std": list(spec.std)}
 
