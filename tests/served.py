@@ -28,6 +28,7 @@ from mlsandbox.data import hands
 from mlsandbox.drawings import CANVAS, canvas_png
 from mlsandbox.imaging import decode, to_png, to_rgb
 from mlsandbox.experiments import ARTIFACTS_ENV, PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.face_reader import FaceReader
 from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.hand_landmarks import HandLandmarks
 from mlsandbox.kinds.image_classifier import ImageClassifier
@@ -69,6 +70,10 @@ SAME_BOX = 0.5  # intersection over union with the reference's box
 # stride x sum(p(bin) x bin), 32 px x 5 bins x 1.4e-5 = 2.3e-3 px at 416, 4.1e-3 on a 741-pixel photo, 9.1e-3 with
 # the rounding (measured 4.7e-3). A wrong label fails it whatever the numbers.
 REFERENCE_SCORE, REFERENCE_BOX_PIXELS = 1e-5, 0.02
+# A face reader's truth is its card's (what the committed pair found when it was imported): in each photo that shows
+# faces, the faces the card lists, where it boxes them (SAME_BOX), with the expression it reads; in each photo that
+# shows none (and its cuts), no face at the default threshold. The card's scores are 0.004 or more from the 0.85
+# line and its expressions' two likeliest 0.008 or more apart: float32 moves neither (by 1e-6).
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,11 @@ def held_out(experiment_id: str) -> Sample:
         return Sample(experiment, tuple(png(Image.fromarray(picture)) for picture, _, _ in renders),
                       np.array([label for _, label, _ in renders]))
     data = experiment.load_data()
+    if isinstance(experiment, FaceReader):  # the card's faces in each face photo; none in each photo without
+        found = committed_card(experiment)["metrics"]["photos_with_faces"]
+        return Sample(experiment, tuple(path.read_bytes() for path in data["with_faces"].values())
+                      + tuple(png(frame, level=1) for frame in data["without_faces"].values()),
+                      tuple(found[name] for name in data["with_faces"]) + tuple([] for _ in data["without_faces"]))
     if isinstance(experiment, PhotoClassifier):
         return Sample(experiment, tuple(data[name].read_bytes() for name in PHOTO_TRUTH), tuple(PHOTO_TRUTH.values()))
     if isinstance(experiment, ObjectDetector):  # what a person boxes, where the reference decoder boxes it
@@ -131,9 +141,10 @@ def held_out(experiment_id: str) -> Sample:
     raise NotImplementedError(f"no held-out probe for {experiment.what()}")
 
 
-def png(image: Image.Image) -> bytes:
+def png(image: Image.Image, level: int = 6) -> bytes:
+    """Lossless; level 1 compresses a photo a tenth less than the default in a quarter of the time."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=level)
     return buffer.getvalue()
 
 
@@ -158,6 +169,14 @@ def served_outputs(served: Served, sample: Sample):
             response = client.post(f"/api/experiments/{e.id}/detect", content=body, headers={"Content-Type": "image/png"})
             assert response.status_code == 200, response.text
             answers.append(response.json()["detections"])
+        return answers
+    if isinstance(e, FaceReader):  # at the default threshold
+        answers = []
+        for body in sample.inputs:
+            response = client.post(f"/api/experiments/{e.id}/faces", content=body,
+                                   headers={"Content-Type": "image/png"})
+            assert response.status_code == 200, response.text
+            answers.append(response.json()["faces"])
         return answers
     if isinstance(e, ImageClassifier):
         labels = e.open_runtime(committed(e)).labels if isinstance(e, PhotoClassifier) else e.labels
@@ -204,6 +223,9 @@ def _offline_outputs(experiment_id: str):
     if isinstance(e, ObjectDetector):  # with the server's threads
         detector = e.open_runtime(committed(e))
         return [[d.as_json() for d in detector.detect(to_rgb(decode(body)))] for body in sample.inputs]
+    if isinstance(e, FaceReader):  # both networks, with the server's threads
+        finder = e.open_runtime(committed(e))
+        return [[f.as_json(e.labels) for f in finder.find(to_rgb(decode(body)))] for body in sample.inputs]
     if isinstance(e, HandLandmarks):  # no probabilities where it sees no hand
         reader = e.open_runtime(committed(e))
         return np.array([[dict(reader.answer(e.prepare(body))["ranked"]).get(label, 0.0) for label in e.labels]
@@ -229,14 +251,20 @@ def difference(served, offline) -> float:
     worst = 0.0
     if len(served) != len(offline):
         return math.inf
-    if served and isinstance(served[0], list):  # detections of each photo
+    if served and isinstance(served[0], list):  # detections (or faces) of each photo
         for a, b in zip(served, offline, strict=True):
             if len(a) != len(b):
                 return math.inf
             for x, y in zip(a, b, strict=True):
-                if x["label"] != y["label"]:
+                if x.get("label", x.get("expression")) != y.get("label", y.get("expression")):
                     return math.inf
                 worst = max(worst, abs(x["score"] - y["score"]), *(abs(p - q) / 1000 for p, q in zip(x["box"], y["box"])))
+                if "probabilities" in x:  # a face's expressions, and its points
+                    if x["probabilities"].keys() != y["probabilities"].keys():
+                        return math.inf
+                    worst = max(worst, *(abs(p - y["probabilities"][label]) for label, p in x["probabilities"].items()),
+                                *(abs(p - q) / 1000 for s, t in zip(x["points"], y["points"], strict=True)
+                                  for p, q in zip(s, t, strict=True)))
         return worst
     for a, b in zip(served, offline, strict=True):
         if len(a.get("characters", [])) != len(b.get("characters", [])):
@@ -258,10 +286,15 @@ def check_is_committed_model(served: Served, sample: Sample, outputs) -> None:
 
 
 def check_reports_committed_file(served: Served, sample: Sample) -> None:
+    """The model file's sha256, and its companions' (a VAE's encoder, a face detector) as the served card pins them."""
     e = sample.experiment
     sha256 = assets.sha256_of(committed(e))
-    assert served.client.get(f"/api/experiments/{e.id}").json()["sha256"] == sha256, \
-        f"{e.id}: the server does not serve the committed model file"
+    info = served.client.get(f"/api/experiments/{e.id}").json()
+    assert info["sha256"] == sha256, f"{e.id}: the server does not serve the committed model file"
+    pinned = (info["card"] or {}).get("model", {}).get("companions", {})
+    for name in committed_card(e)["model"].get("companions", {}):
+        assert pinned.get(name, {}).get("sha256") == assets.sha256_of(committed(e, name)), \
+            f"{e.id}: the server does not serve the committed model files: its {name} is another"
 
 
 def check_gives_committed_answers(sample: Sample, outputs) -> None:
@@ -274,7 +307,7 @@ def accuracy_floor(experiment: Experiment, n: int) -> float:
     """The committed test accuracy less SIGMAS standard errors of a sample of n: the real model stays
     above it; chance, a constant answer or shuffled labels stay far below. A pretrained model must get
     every probe photo right."""
-    if isinstance(experiment, (PhotoClassifier, ObjectDetector)):
+    if isinstance(experiment, (PhotoClassifier, ObjectDetector, FaceReader)):
         return 1.0
     p = committed_card(experiment)["metrics"]["accuracy"]
     return p - SIGMAS * math.sqrt(p * (1 - p) / n)
@@ -291,7 +324,9 @@ def check_accuracy(served: Served, sample: Sample, outputs) -> None:
         ceiling = committed_card(e)["metrics"]["nats_per_char"] + NATS_MARGIN
         assert nats <= ceiling, f"{e.id}: {nats:.3f} nats per held-out character, below the floor: over {ceiling:.3f}"
         return
-    if isinstance(e, ObjectDetector):
+    if isinstance(e, FaceReader):
+        right = np.array([same_faces(found, truth) for found, truth in zip(outputs, sample.truth)])
+    elif isinstance(e, ObjectDetector):
         right = np.array([any(d["label"] == truth["label"] and iou(d["box"], truth["box"]) >= SAME_BOX for d in found)
                           for found, truth in zip(outputs, sample.truth)])
     elif isinstance(e, PhotoClassifier):
@@ -362,6 +397,18 @@ def check_decodes_like_the_reference(detector: Detector, photos: dict[str, Path]
         for d, e in zip(got, expected):
             assert abs(d.score - e["score"]) <= REFERENCE_SCORE, f"{name}: {d} is not the reference's {e}"
             assert np.abs(np.subtract(d.box, e["box"])).max() <= REFERENCE_BOX_PIXELS, f"{name}: {d} is not {e}"
+
+
+def same_faces(found: list[dict], truth: list[dict]) -> bool:
+    """The faces found are the true ones: as many, each where a true one is boxed, reading its expression."""
+    left = list(found)
+    for face in truth:
+        match = next((f for f in left if iou(f["box"], face["box"]) >= SAME_BOX
+                      and f["expression"] == face["expression"]), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return not left
 
 
 def iou(a: list[float], b: list[float]) -> float:

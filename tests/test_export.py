@@ -7,6 +7,8 @@ import pytest
 
 import tolerances
 from mlsandbox import assets, evaluation, experiments
+from mlsandbox.data import faces
+from mlsandbox.kinds.face_reader import FaceReader
 from mlsandbox.kinds.hand_classifier import HandClassifier
 from mlsandbox.kinds.image_classifier import ImageClassifier
 
@@ -43,10 +45,18 @@ def test_committed_model_matches_its_card(experiment_id):
     assert card is not None, f"run `{experiment.remake}` and commit its artifacts"
     assert card["model"]["sha256"] == assets.sha256_of(experiment.model_path)
     assert card["model"]["bytes"] == experiment.model_path.stat().st_size
+    for name, pinned in card["model"].get("companions", {}).items():  # a VAE's encoder, a face detector
+        companion = experiment.artifact_dir / name
+        assert pinned["sha256"] == assets.sha256_of(companion) and pinned["bytes"] == companion.stat().st_size, name
     if experiment.pretrained:
         assert IMPORTED_CARD_FIELDS <= card.keys() and card["source"]["pretrained"]
         assert card["command"] == experiment.remake
-        assert set(card["metrics"]["photos"]) == set(experiment.load_data())  # every test photo
+        if isinstance(experiment, FaceReader):  # every photo with faces, and every photo (and cut) without
+            assert card["metrics"]["photos_with_faces"].keys() == faces.with_faces().keys()
+            assert card["metrics"]["highest_score_without_faces"].keys() == faces.without_faces().keys()
+            assert card["model"]["companions"].keys() == {"face_detector.onnx"}
+        else:
+            assert set(card["metrics"]["photos"]) == set(experiment.load_data())  # every test photo
         return
     assert REQUIRED_CARD_FIELDS <= card.keys()
     scored = card["metrics"].get("test_examples", card["metrics"].get("characters"))  # what the test split counts
@@ -56,6 +66,14 @@ def test_committed_model_matches_its_card(experiment_id):
     assert history[card["training"]["best_epoch"] - 1]["val_accuracy"] == card["training"]["best_val_accuracy"]
     for picture in ("curves.png", "confusion.png") if isinstance(experiment, ImageClassifier) else ("curves.png",):
         assert (experiment.artifact_dir / picture).read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("experiment_id", [e.id for e in experiments.REGISTRY.values() if isinstance(e, FaceReader)])
+def test_a_face_reader_finds_the_faces_its_card_lists(experiment_id):
+    """What evaluate measures of the committed pair is its card's (tests/test_teeth.py: not a wrong pair's)."""
+    experiment = experiments.get(experiment_id)
+    metrics, _ = experiment.evaluate(experiment.test_data())
+    tolerances.check_faces_match_card({"id": experiment_id, **metrics}, experiment.card())
 
 
 def test_probabilities_are_a_distribution(test_digits):

@@ -4,7 +4,9 @@ it answers no 5xx, and every answer (status, content type, headers, body) is one
 from __future__ import annotations
 
 import base64
+import importlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import zlib
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from schemathesis import checks
@@ -21,6 +23,7 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from mlsandbox import experiments
+from mlsandbox.web import camera
 from mlsandbox.web.app import app
 
 CHECKS = [checks.not_a_server_error, openapi_checks.status_code_conformance, openapi_checks.content_type_conformance,
@@ -157,6 +160,26 @@ def test_json_that_cannot_be_read_is_answered_as_documented(server, label):
             case = operation.Case(path_parameters=path, body=body, media_type="application/json")
             case.call_and_validate(base_url=server, checks=CHECKS, timeout=60)
 
+
+
+def test_the_camera_socket_fuzzer_plays_every_camera_kind(server, monkeypatch):
+    """tools/fuzz.py's WebSocket target draws the id of each camera kind's experiment, checks each answer as its kind
+    answers a frame, and finds nothing in a frame, a threshold and a broken frame sent to each, nor in the refusal of
+    an id of no camera kind."""
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), os.pardir, "tools"))
+    fuzz = importlib.import_module("fuzz")
+    kinds = tuple(camera.LOOKS)
+    cameras = [e.id for e in experiments.REGISTRY.values() if isinstance(e, kinds)]
+    assert sorted(fuzz.CAMERAS) == sorted(cameras) and {"object_detection", "emotions"} <= set(cameras)
+    for experiment_id in cameras:
+        drawn = find(fuzz.ws_ids(), lambda i: i == experiment_id, settings=settings(database=None))  # noqa: B023
+        assert drawn == experiment_id
+        steps = [("bytes", fuzz.PHOTO), ("text", json.dumps({"threshold": 0.5})), ("bytes", fuzz.PHOTO[:500])]
+        assert fuzz.play(server, experiment_id, steps) is None, experiment_id
+    assert fuzz.play(server, "digits_cnn", [("bytes", fuzz.PHOTO)]) is None  # refused, as it should be
+    faces = json.dumps({"experiment": "emotions", "width": 1, "height": 1, "faces": [], "milliseconds": 1.0})
+    assert fuzz.check_answer(faces, "emotions") is None
+    assert "not Detections" in fuzz.check_answer(faces, "object_detection")  # a face reader's answer to a detector
 
 
 NOT_UTF8 = os.fsdecode(b"\xb3\x9a.png")  # a file name as Python reads one whose bytes are not UTF-8

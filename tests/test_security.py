@@ -103,6 +103,8 @@ def test_every_upload_keeps_its_byte_and_pixel_limits(api, bomb):
                                        headers={"Content-Type": "image/png"}),
         "detect": lambda body: api.post("/api/experiments/object_detection/detect", content=body,
                                         headers={"Content-Type": "image/png"}),
+        "faces": lambda body: api.post("/api/experiments/emotions/faces", content=body,
+                                       headers={"Content-Type": "image/png"}),
         "teach": lambda body: api.post("/api/experiments/rps_mobilenet_v2/teach", json={"frames": [
             {"label": label, "image": data_url(body)} for label in ("rock", "paper", "scissors") for _ in range(5)]}),
     }
@@ -114,14 +116,15 @@ def test_every_upload_keeps_its_byte_and_pixel_limits(api, bomb):
     assert api.get("/api/health").status_code == 200
 
 
-def test_camera_frames_over_the_websocket_keep_the_limits(live_server, bomb):
+@pytest.mark.parametrize("experiment_id", ["object_detection", "emotions"])  # each camera kind
+def test_camera_frames_over_the_websocket_keep_the_limits(live_server, bomb, experiment_id):
     """A frame of too many pixels is answered with the reason; one far over the byte limit ends the socket before
     the server reads it into memory (with 1009, "message too big", unless the cut connection loses that), and
     the server goes on serving cameras."""
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
-    url = live_server.replace("http", "ws") + "/api/experiments/object_detection/frames"
+    url = live_server.replace("http", "ws") + f"/api/experiments/{experiment_id}/frames"
     with connect(url, max_size=None) as socket:
         socket.send(bomb)
         assert "pixels" in json.loads(socket.recv(timeout=30))["error"]
@@ -133,4 +136,4 @@ def test_camera_frames_over_the_websocket_keep_the_limits(live_server, bomb):
     Image.linear_gradient("L").convert("RGB").save(frame, format="JPEG")
     with connect(url) as socket:
         socket.send(frame.getvalue())
-        assert "detections" in json.loads(socket.recv(timeout=30))
+        assert json.loads(socket.recv(timeout=30))["experiment"] == experiment_id

@@ -1,6 +1,7 @@
 """The checks of tests/served.py fail when a wrong model is served: a constant answer, the committed model
 with its labels permuted, or another experiment's model under this one's name (and for an image generator, one
-that draws noise, or the same picture whatever it is asked); so do the card checks of
+that draws noise, or the same picture whatever it is asked; for a face reader, a face detector that finds a face
+everywhere or nowhere beside the committed expression network); so do the card checks of
 tests/tolerances.py on what `mlsandbox evaluate --json` measures of such a model, and the detector's check
 against the reference decoding; and a model file that does not match its card is not served at all."""
 
@@ -22,6 +23,7 @@ from conftest import free_port, start_server, wait_until_up
 from mlsandbox import experiments
 from mlsandbox.data import photos
 from mlsandbox.experiments import PACKAGE_ARTIFACTS
+from mlsandbox.kinds.face_reader import FaceReader
 from mlsandbox.kinds.image_generator import ImageGenerator
 from mlsandbox.kinds.object_detector import Detector
 
@@ -84,6 +86,28 @@ def test_the_drawing_checks_fail_for_a_wrong_generator(serve_instead, experiment
         served.check_gives_committed_answers(sample, outputs)
 
 
+WRONG_FACE_DETECTORS = {"every anchor a face": wrong_models.faces_everywhere,
+                        "no face anywhere": wrong_models.faces_nowhere}
+FACE_READERS = [e.id for e in experiments.REGISTRY.values() if isinstance(e, FaceReader)]
+
+
+@pytest.mark.parametrize("kind", WRONG_FACE_DETECTORS)
+@pytest.mark.parametrize("experiment_id", FACE_READERS)
+def test_the_face_checks_fail_for_a_wrong_face_detector(serve_instead, experiment_id, kind):
+    """The committed expression network (model.onnx, whose sha256 the server reports), behind a face detector sure
+    of a face at every anchor, or at none: faces in the photos that show none, or none where the card found them;
+    the card served pins another detector; and the answers are not the committed pair's."""
+    server = serve_instead({experiment_id: WRONG_FACE_DETECTORS[kind](experiments.get(experiment_id))})
+    sample = served.held_out(experiment_id)
+    outputs = served.served_outputs(server, sample)
+    with pytest.raises(AssertionError, match="below the floor"):
+        served.check_accuracy(server, sample, outputs)
+    with pytest.raises(AssertionError, match="not serve the committed model"):
+        served.check_reports_committed_file(server, sample)
+    with pytest.raises(AssertionError, match="differ from the committed model's"):
+        served.check_gives_committed_answers(sample, outputs)
+
+
 def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
     server = serve_instead({"digits_cnn": PACKAGE_ARTIFACTS / "digits_mlp" / "model.onnx"})
     sample = served.held_out("digits_cnn")
@@ -100,13 +124,16 @@ def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):
 # `evaluate --json` on a wrong model's artifacts, judged by the card checks of tests/test_cli.py (accuracies),
 # test_summation.py (exact match) and test_text_generation.py (nats per character): a constant and a permuted model
 # on each check's cheapest experiment, and another experiment's model wherever one reads the same inputs; a generator
-# that draws noise, and one that draws one picture (tests/test_image_generator.py checks the real ones' figures).
+# that draws noise, and one that draws one picture (tests/test_image_generator.py checks the real ones' figures); a
+# face reader whose expression network answers a constant, and one whose detector finds faces everywhere
+# (tests/test_export.py checks the real one's faces).
 ACCURACIES = ("accuracy", "top3_accuracy")
 CARD_CHECKS = {"digits_mlp": ACCURACIES, "digits_cnn": ACCURACIES, "sketch_cnn": ACCURACIES,
                "numbers_summation": ("exact_match",), "shakespeare_lstm": ("nats_per_char",)}
 SWAPPED = {"digits_cnn": "digits_mlp", "sketch_cnn": "sketch_mlp", "shakespeare_lstm": "wikipedia"}
 EVALUATED = [(e, kind) for e in ("digits_mlp", "numbers_summation", "shakespeare_lstm") for kind in WRONG] + [
-    (e, "swapped") for e in SWAPPED] + [("digits_gan", "noise"), ("digits_vae", "same picture")]
+    (e, "swapped") for e in SWAPPED] + [("digits_gan", "noise"), ("digits_vae", "same picture")] + [
+    (e, wrong) for e in FACE_READERS for wrong in ("constant", "every anchor a face")]
 
 
 def check_matches_card(experiment_id: str, report: dict) -> None:
@@ -114,6 +141,9 @@ def check_matches_card(experiment_id: str, report: dict) -> None:
     card = served.committed_card(experiment)
     if isinstance(experiment, ImageGenerator):
         tolerances.check_generator_matches_card(report, card)
+        return
+    if isinstance(experiment, FaceReader):
+        tolerances.check_faces_match_card(report, card)
         return
     metrics = CARD_CHECKS[experiment_id]
     if "nats_per_char" in metrics:
@@ -125,7 +155,7 @@ def check_matches_card(experiment_id: str, report: dict) -> None:
 @pytest.mark.parametrize("experiment_id, wrong", EVALUATED)
 def test_the_card_checks_of_evaluate_fail_for_a_wrong_model(tmp_path, experiment_id, wrong):
     experiment = experiments.get(experiment_id)
-    made = WRONG | WRONG_GENERATORS
+    made = WRONG | WRONG_GENERATORS | WRONG_FACE_DETECTORS
     model = made[wrong](experiment) if wrong in made else PACKAGE_ARTIFACTS / SWAPPED[experiment_id] / "model.onnx"
     wrong_models.serve_in_place(tmp_path, experiment, model)
     result = subprocess.run([sys.executable, "-m", "mlsandbox", "evaluate", experiment_id, "--json"],

@@ -1,5 +1,6 @@
 """The pretrained vision models: their sources, ONNX against the reference, photos a person can judge,
-preprocessing of every kind of photo, and bad input to their routes, the camera socket and the CLI."""
+preprocessing of every kind of photo, and bad input to their routes, the camera socket (shared by the camera kinds:
+object detectors and face readers) and the CLI. The face reader's own checks are in tests/test_emotions.py."""
 
 import io
 import json
@@ -14,7 +15,8 @@ import served
 import tolerances
 from mlsandbox import assets, experiments, imaging
 from mlsandbox.data import coco, imagenet, photos
-from mlsandbox.kinds.object_detector import Detector
+from mlsandbox.kinds.face_reader import FaceReader
+from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 
 CLASSIFIER = experiments.get("image_classification")
 DETECTOR = experiments.get("object_detection")
@@ -140,7 +142,7 @@ def test_exif_orientation_is_honoured(test_photos):
 @pytest.mark.parametrize("size", [(1, 1), (3, 500), (4000, 3000)])
 def test_tiny_thin_and_huge_photos(api, size):
     image = Image.new("RGB", size, (120, 160, 200))
-    for route in ("image_classification/predict", "object_detection/detect"):
+    for route in ("image_classification/predict", "object_detection/detect", "emotions/faces"):
         response = api.post(f"/api/experiments/{route}", content=jpeg(image))
         assert response.status_code == 200, (route, response.text)
 
@@ -171,6 +173,12 @@ def test_each_route_answers_only_its_kind(api):
     response = api.post("/api/experiments/object_detection/predict", content=b"x")
     assert response.status_code == 404 and "image classifier" in response.json()["detail"]
     response = api.post("/api/experiments/object_detection/detect?threshold=0", content=b"x")
+    assert response.status_code == 422
+    response = api.post("/api/experiments/object_detection/faces", content=b"x")
+    assert response.status_code == 404 and "not a face reader" in response.json()["detail"]
+    response = api.post("/api/experiments/emotions/detect", content=b"x")
+    assert response.status_code == 404 and "not a object detector" in response.json()["detail"]
+    response = api.post("/api/experiments/emotions/faces?threshold=0", content=b"x")
     assert response.status_code == 422
 
 
@@ -223,6 +231,38 @@ def test_the_socket_of_an_unknown_or_wrong_kind_of_experiment_is_refused(live_se
         with pytest.raises((InvalidStatus, ConnectionClosed)):
             with connect(frames_url(live_server, experiment_id)) as socket:
                 socket.recv(timeout=10)
+
+
+CAMERA_KINDS = (ObjectDetector, FaceReader)  # what registers with mlsandbox.web.camera
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
+def test_every_camera_kind_takes_frames_and_the_others_are_refused_naming_them():
+    """In-process (a real server refuses before the handshake, with a 403 that carries no reason): each experiment of
+    a camera kind is answered on the socket; every other is closed with 1008 and a reason that names the camera
+    kinds, whole within the 120 characters a close reason keeps."""
+    from fastapi.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from mlsandbox.web import camera
+    from mlsandbox.web.app import app
+
+    assert set(camera.LOOKS) == set(CAMERA_KINDS)
+    client = TestClient(app)
+    frame = jpeg(Image.new("RGB", (64, 48), (90, 90, 90)))
+    for e in experiments.REGISTRY.values():
+        if isinstance(e, CAMERA_KINDS):
+            with client.websocket_connect(f"/api/experiments/{e.id}/frames") as socket:
+                socket.send_bytes(frame)
+                answer = socket.receive_json()
+                assert answer["experiment"] == e.id and answer["width"] == 64, answer
+            continue
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect(f"/api/experiments/{e.id}/frames") as socket:
+                socket.receive_text()
+        assert refused.value.code == 1008, e.id
+        assert refused.value.reason.endswith("which takes no camera frames: object detectors and face readers do."), \
+            refused.value.reason
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

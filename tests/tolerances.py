@@ -96,3 +96,46 @@ def check_generator_matches_card(report: dict, card: dict) -> None:
                 "the card is out of date")
     assert report.get("test_examples") == committed.get("test_examples"), (
         f"{report['id']}: {report.get('test_examples')} test pictures, not the card's {committed.get('test_examples')}")
+
+
+# A face reader's figures are rounded as its answers are: scores and probabilities to 1e-4, boxes and points to 0.1 px
+# (a point rounded in float32, as the first card's were, is off by float32's spacing at 1920 px, 1.2e-4, too).
+# Float32 moves the unrounded ones by ~1e-6 of themselves, which can carry a rounded one across a step: one step
+# apart at most. Which faces are found, and their expressions, are exact: the card's scores are 0.004 or more from
+# its threshold and the highest without a face 0.05 below it, and each face's two likeliest expressions are 0.008 or
+# more apart.
+FACE_SCORE_STEP = 1e-4 + 1e-9
+FACE_PIXEL_STEP = 0.1 + 4096 * FLOAT32_EPS
+
+
+def check_faces_match_card(report: dict, card: dict) -> None:
+    """A face reader's faces in each photo are the card's (as many, each with its expression, its score and
+    probabilities within a rounding step, its box and points within one), and so is its highest score in each photo
+    without a face."""
+    committed, who = card["metrics"], report["id"]
+    assert report["score_threshold"] == committed["score_threshold"], f"{who}: another threshold than the card's"
+    assert report["photos_with_faces"].keys() == committed["photos_with_faces"].keys(), \
+        f"{who}: other photos with faces than the card's: the card is out of date"
+    for name, faces in committed["photos_with_faces"].items():
+        found = report["photos_with_faces"][name]
+        assert len(found) == len(faces), (f"{who}: {len(found)} faces in {name}, {abs(len(found) - len(faces))} from "
+                                          f"the card's {len(faces)}: the card is out of date")
+        for k, (got, wanted) in enumerate(zip(found, faces)):
+            assert got["expression"] == wanted["expression"], (
+                f"{who}: face {k + 1} in {name} reads {got['expression']}, away from the card's "
+                f"{wanted['expression']}: the card is out of date")
+            scores = [(got["score"], wanted["score"])] + [(p, wanted["probabilities"][label])
+                                                         for label, p in got["probabilities"].items()]
+            gap = max(abs(a - b) for a, b in scores)
+            assert gap <= FACE_SCORE_STEP, (f"{who}: face {k + 1} in {name} is {gap:.2e} from the card's score or "
+                                            "probabilities: the card is out of date")
+            pixels = max(abs(a - b) for a, b in zip([*got["box"], *sum(got["points"], [])],
+                                                    [*wanted["box"], *sum(wanted["points"], [])], strict=True))
+            assert pixels <= FACE_PIXEL_STEP, (f"{who}: face {k + 1} in {name} is {pixels:.3f} px from the card's "
+                                               "box or points: the card is out of date")
+    assert report["highest_score_without_faces"].keys() == committed["highest_score_without_faces"].keys(), \
+        f"{who}: other photos without faces than the card's: the card is out of date"
+    for name, wanted in committed["highest_score_without_faces"].items():
+        gap = abs(report["highest_score_without_faces"][name] - wanted)
+        assert gap <= FACE_SCORE_STEP, (f"{who}: the highest score in {name} (no face) is {gap:.2e} from the card's "
+                                        f"{wanted}: the card is out of date")

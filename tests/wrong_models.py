@@ -1,5 +1,6 @@
 """Wrong models for a registry experiment, built with the onnx helper API, and a way to serve them in its
-place: what tests/test_teeth.py serves to show that the checks in tests/served.py can fail."""
+place: what tests/test_teeth.py serves to show that the checks in tests/served.py can fail. A face reader's
+answer is its expression network's (model.onnx); its face detector (a companion file) is swapped on its own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from onnx import helper, numpy_helper
 
 from mlsandbox import assets
 from mlsandbox.experiments import PACKAGE_ARTIFACTS, Experiment
+from mlsandbox.kinds.face_reader import DETECTOR, FaceReader
 from mlsandbox.kinds.image_generator import Generator, ImageGenerator
 from mlsandbox.kinds.object_detector import Detector, ObjectDetector
 from mlsandbox.kinds.text_generator import TextGenerator
@@ -152,18 +154,60 @@ def scrambled_pixels(experiment: ImageGenerator, seed: int = 0) -> onnx.ModelPro
     return model
 
 
-def serve_in_place(artifacts: Path, experiment: Experiment, model: onnx.ModelProto | Path) -> None:
-    """Write model as the experiment's model under artifacts, with the committed card rewritten to match
-    its sha256 (as someone who swapped the model would do), so that only the answers can give it away."""
+# Wrong face detectors: the committed BlazeFace, but every anchor's score the same.
+
+
+def _scoring(experiment: FaceReader, logit: float, least_side: float | None = None) -> dict[str, onnx.ModelProto]:
+    """The committed face detector with every anchor's score logit set to logit, and (least_side) every box at
+    least that many input pixels wide and high: {its file name: the model}."""
+    model = onnx.load(PACKAGE_ARTIFACTS / experiment.id / DETECTOR)
+    outputs = [o.name for o in model.graph.output]
+    changed = [name for name in outputs if name.startswith("scores") or least_side and name.startswith("boxes")]
+    for node in model.graph.node:
+        node.output[:] = [f"{name}_committed" if name in changed else name for name in node.output]
+    floor = np.full(16, -np.inf, dtype=np.float32)  # per anchor: the centre's offset, width, height, six points
+    floor[2:4] = least_side or 0
+    model.graph.initializer.extend([numpy_helper.from_array(np.zeros(1, dtype=np.float32), "wrong_zero"),
+                                    numpy_helper.from_array(np.full(1, logit, dtype=np.float32), "wrong_logit"),
+                                    numpy_helper.from_array(floor, "wrong_floor")])
+    for name in changed:
+        if name.startswith("scores"):
+            model.graph.node.extend([helper.make_node("Mul", [f"{name}_committed", "wrong_zero"], [f"{name}_zeros"]),
+                                     helper.make_node("Add", [f"{name}_zeros", "wrong_logit"], [name])])
+        else:
+            model.graph.node.append(helper.make_node("Max", [f"{name}_committed", "wrong_floor"], [name]))
+    onnx.checker.check_model(model)
+    return {DETECTOR: model}
+
+
+def faces_everywhere(experiment: FaceReader) -> dict[str, onnx.ModelProto]:
+    """A face detector sure of a face at every anchor (a score of 0.99995): faces in every photo and every cut. Each
+    box is 16 px (of 256) a side or more, as a face's is: at some anchors BlazeFace regresses a box of negative
+    size, which the face reader cannot cut out (FaceFinder.find raises ValueError on one)."""
+    return _scoring(experiment, 10.0, least_side=16.0)
+
+
+def faces_nowhere(experiment: FaceReader) -> dict[str, onnx.ModelProto]:
+    """A face detector that finds no face anywhere (every score 0.00005)."""
+    return _scoring(experiment, -10.0)
+
+
+def serve_in_place(artifacts: Path, experiment: Experiment,
+                   model: onnx.ModelProto | Path | dict[str, onnx.ModelProto | Path]) -> None:
+    """Write model as the experiment's model under artifacts (or, given {file name: model}, each as that file: the
+    model or a companion), the other files the committed ones, with the committed card rewritten to match their
+    sha256 (as someone who swapped them would do), so that only the answers can give it away."""
     folder = artifacts / experiment.id
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "model.onnx"
-    if isinstance(model, Path):
-        shutil.copyfile(model, path)
-    else:
-        onnx.save(model, path)
+    files = dict(model) if isinstance(model, dict) else {"model.onnx": model}
     card = json.loads((PACKAGE_ARTIFACTS / experiment.id / "card.json").read_text())
-    card["model"] |= {"sha256": assets.sha256_of(path), "bytes": path.stat().st_size}
-    for companion in card["model"].get("companions", {}):  # a VAE's encoder: the committed one
-        shutil.copyfile(PACKAGE_ARTIFACTS / experiment.id / companion, folder / companion)
+    pinned = {"model.onnx": card["model"], **card["model"].get("companions", {})}  # a VAE's encoder, a face detector
+    assert files.keys() <= pinned.keys(), f"{experiment.id} has no {set(files) - set(pinned)} to swap"
+    for name, entry in pinned.items():
+        path, made = folder / name, files.get(name, PACKAGE_ARTIFACTS / experiment.id / name)
+        if isinstance(made, Path):
+            shutil.copyfile(made, path)
+        else:
+            onnx.save(made, path)
+        entry |= {"sha256": assets.sha256_of(path), "bytes": path.stat().st_size}
     (folder / "card.json").write_text(json.dumps(card))

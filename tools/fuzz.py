@@ -5,9 +5,10 @@
 Three kinds of target, each run with every seed:
 - every operation of the OpenAPI schema, drawn by Schemathesis with the hooks of tests/test_fuzz.py: no 5xx, and
   every answer as the schema documents it;
-- the camera WebSocket /api/experiments/{id}/frames: text, bytes, real and broken JPEGs, huge messages, JSON,
-  floods, closing early; each message is answered, or the connection closed with a reason, and the server
-  answers /api/health after each case;
+- the camera WebSocket /api/experiments/{id}/frames of every camera kind (object detectors, face readers: those
+  registered in mlsandbox.web.camera), and of other ids: text, bytes, real and broken JPEGs, huge messages, JSON,
+  floods, closing early; each message is answered (as the kind answers a frame), or the connection closed with a
+  reason, and the server answers /api/health after each case;
 - the command line (`mlsandbox predict|generate|evaluate|list|fetch`) with odd ids, files, names and numbers:
   no traceback, an exit status of 0, 1 or 2, done within the time limit.
 
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import traceback
+import typing
 import urllib.parse
 from collections import Counter
 from pathlib import Path
@@ -52,12 +54,24 @@ from websockets.sync.client import connect  # noqa: E402
 
 import test_fuzz  # noqa: E402  the schema, its hooks and checks, as the suite fuzzes them
 from mlsandbox import experiments, imaging  # noqa: E402
-from mlsandbox.web.object_detector import Detections  # noqa: E402
+from mlsandbox.web import app as _app, camera  # noqa: E402, F401  (with the app, every kind has registered its look)
 
 TIMEOUT = 30  # seconds a request, a WebSocket answer or a command may take before it counts as a hang
 WS_TARGET = "WS /api/experiments/{experiment_id}/frames"
 CLI_COMMANDS = ("predict", "generate", "evaluate", "list", "fetch")
-DETECTOR = "object_detection"
+
+
+def camera_answers() -> dict:
+    """Each experiment of a camera kind: the answer model (pydantic) of its kind's look at a frame."""
+    answers = {}
+    for e in experiments.REGISTRY.values():
+        for kind, look in camera.LOOKS.items():
+            if isinstance(e, kind):
+                answers[e.id] = typing.get_type_hints(look.look)["return"]
+    return answers
+
+
+CAMERAS = camera_answers()  # id -> Detections, Faces...
 
 
 class OutOfTime(BaseException):
@@ -238,13 +252,16 @@ actions = st.one_of(
 
 
 def ws_ids() -> st.SearchStrategy[str]:
+    """Mostly an experiment of a camera kind (each as often), else any served one, or any text."""
     served = [i for i in experiments.REGISTRY if i in test_fuzz.server_state["served"]]
-    return st.one_of(st.just(DETECTOR), st.just(DETECTOR), st.sampled_from(served),
+    cameras = st.sampled_from(sorted(CAMERAS))
+    return st.one_of(cameras, cameras, st.sampled_from(served),
                      st.text(max_size=30).map(lambda s: urllib.parse.quote(s, safe="")))
 
 
 def check_answer(text: str | bytes, experiment_id: str) -> str | None:
-    """What is wrong with an answer, if anything: it is JSON of Detections, {"error": ...} or {"threshold": ...}."""
+    """What is wrong with an answer, if anything: it is JSON of the kind's answer (Detections, Faces),
+    {"error": ...} or {"threshold": ...}."""
     try:
         answer = json.loads(text)
     except (ValueError, TypeError):
@@ -255,11 +272,14 @@ def check_answer(text: str | bytes, experiment_id: str) -> str | None:
         return None if isinstance(answer["error"], str) and answer["error"] else f"an empty error: {text[:100]!r}"
     if "threshold" in answer:
         return None if 0.05 <= answer["threshold"] <= 1 else f"a threshold out of range: {text[:100]!r}"
+    shape = CAMERAS.get(experiment_id)
+    if shape is None:
+        return f"a frame answered for {experiment_id}, which is of no camera kind: {text[:100]!r}"
     try:
-        detections = Detections.model_validate(answer)
+        found = shape.model_validate(answer)
     except ValueError as e:
-        return f"an answer that is not Detections: {' '.join(str(e).split())[:200]}"
-    return None if detections.experiment == experiment_id else f"an answer for {detections.experiment}"
+        return f"an answer that is not {shape.__name__}: {' '.join(str(e).split())[:200]}"
+    return None if found.experiment == experiment_id else f"an answer for {found.experiment}"
 
 
 logging.getLogger("websockets").setLevel(logging.CRITICAL)  # not the client's own traces of a cut connection
@@ -287,8 +307,8 @@ def play(url: str, experiment_id: str, steps: list) -> str | None:
                     problem = check_answer(ws.recv(timeout=TIMEOUT), experiment_id)
                     if problem:
                         return problem
-    except InvalidStatus as e:  # refused before it was accepted: only an id that is not a served detector is
-        return None if experiment_id != DETECTOR else f"the detector's socket refused: {e}"
+    except InvalidStatus as e:  # refused before it was accepted: only an id of no camera kind is
+        return None if experiment_id not in CAMERAS else f"the socket of {experiment_id}, a camera kind, refused: {e}"
     except TimeoutError:
         return f"hang: no answer within {TIMEOUT} s"
     except ConnectionClosed as e:
