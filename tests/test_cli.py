@@ -124,9 +124,6 @@ def test_fast_training_writes_elsewhere_and_never_touches_committed_artifacts(tm
     assert experiments.get("digits_cnn").model_path.read_bytes() == committed
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: cmd_evaluate names a split and prints a summary line only for "
-                                       "metrics named photos: a face reader prints 'score_threshold 0.85 on the "
-                                       "held-out test split'")
 def test_evaluate_of_a_face_reader_reports_its_photos_not_a_test_split():
     result = mlsandbox("evaluate", "emotions", "--json")
     assert result.returncode == 0, result.stderr

@@ -88,6 +88,13 @@ def test_the_expression_network_reads_a_square_cut_1_4_times_the_face():
     assert face.max() == pytest.approx(1.0, abs=1e-3) and face.min() == pytest.approx(-1.0)
 
 
+def test_boxes_turned_inside_out_or_too_small_are_no_faces(finder, monkeypatch):
+    boxes = np.array([[10, 10, 5, 40], [10, 10, 13, 40], [10, 10, 60, 60]], np.float32)  # inside out, 3 px, a face
+    monkeypatch.setattr(finder, "detect", lambda image: (np.array([0.99, 0.98, 0.9]), boxes, np.zeros((3, 6, 2))))
+    found = finder.find(Image.new("RGB", (64, 64)))
+    assert [f.box for f in found] == [(10.0, 10.0, 60.0, 60.0)]
+
+
 def test_a_face_is_found_in_every_photo_of_people(finder):
     found = {name: finder.find(imaging.to_rgb(Image.open(path))) for name, path in faces.with_faces().items()}
     assert all(found.values()), [name for name, f in found.items() if not f]

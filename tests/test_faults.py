@@ -185,9 +185,6 @@ def test_a_model_is_hashed_again_only_when_its_file_changes_and_a_damaged_one_st
     assert runtime.served(e) is model and len(hashed) == 3
 
 
-@pytest.mark.xfail(strict=True, raises=runtime.ModelUnavailable,
-                   reason="src bug: runtime.checked() checks again only when model.onnx or card.json changes, so a "
-                          "restored companion stays refused until the server restarts")
 def test_a_restored_companion_serves_again(tmp_path, monkeypatch):
     """A face reader whose face detector went missing is refused with the fix; once the file is restored, as the
     fix says, it serves again."""

@@ -143,7 +143,7 @@ def cmd_evaluate(args) -> int:
         metrics, split = runtime.served(experiment).score(read_text(args.text)), args.text
     else:
         metrics, _ = experiment.evaluate(experiment.test_data(), model)
-        split = "test photos" if "photos" in metrics else "test"  # a pretrained model has no test split of ours
+        split = "test photos" if experiment.pretrained else "test"  # a pretrained model has no test split of ours
     model = model or experiment.model_path
     report = {"id": experiment.id, **({"run": args.run_id} if args.run_id else {}), **metrics, "split": split,
               "model": str(model), "sha256": assets.sha256_of(model)}  # the runtime checked it against the card
@@ -153,6 +153,8 @@ def cmd_evaluate(args) -> int:
         for name, answers in metrics["photos"].items():
             print(f"{name}: " + (", ".join(f"{a['label']} {a.get('probability', a.get('score')):.0%}" for a in answers)
                                  or "nothing found"))
+    elif experiment.pretrained:
+        print(f"{experiment.id}: {experiment.headline(metrics)}")
     else:
         print(summary_line(experiment.id, metrics))
     return 0

@@ -48,8 +48,9 @@ def open_companion(experiment: Experiment, name: str, path: Path | None = None, 
 def checked(experiment: Experiment) -> str:
     """The sha256 of the experiment's committed model, if the file is there and matches its card (and did not
     fail to load); else ModelUnavailable with the fix. Cheap, and loads nothing: the file is hashed again only
-    when it or its card changes."""
-    files = (experiment.model_path, experiment.artifact_dir / "card.json")
+    when it, its card or a network beside it changes."""
+    files = (experiment.model_path, experiment.artifact_dir / "card.json",
+             *sorted(experiment.artifact_dir.glob("*.onnx")))  # companions: a VAE's encoder, a face detector
     signature = tuple((s.st_ino, s.st_mtime_ns, s.st_size) if (s := _stat(f)) else None for f in files)
     known = _checks.get(experiment.id)
     if known is None or known[0] != signature:
@@ -78,6 +79,11 @@ def _verify(experiment: Experiment) -> str:
             f"{experiment.id}: {path} has sha256 {sha256} but its card names {found}, so the file is not the "
             f"model the card describes{cut}. Restore both from the repository (`git checkout -- {path.parent}`) or "
             f"run `{experiment.remake}`.")
+    for name, pinned in model.get("companions", {}).items():
+        companion = path.parent / name
+        if not companion.is_file() or sha256_of(companion) != pinned.get("sha256"):
+            raise ModelUnavailable(f"{experiment.id}: {companion} is missing or not the {name} its card names: restore "
+                                   f"it from the repository (`git checkout -- {path.parent}`) or run `{experiment.remake}`.")
     return sha256
 
 

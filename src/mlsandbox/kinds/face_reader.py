@@ -40,6 +40,7 @@ DETECTOR_SIZE, EXPRESSION_SIZE = 256, 64
 SCORE_THRESHOLD = 0.85  # the lowest detection score reported by default
 OVERLAP = 0.3  # a box overlapping a likelier one by more than this (IoU) is the same face
 MAX_FACES = 20
+MIN_SIDE = 4  # pixels: a smaller box (or one turned inside out, which BlazeFace gives now and then) is no face
 CROP_SCALE = 1.4  # Human's config.face.detector.scale
 GREY = np.array([0.2989, 0.5870, 0.1140], np.float32)  # Human's constants.rgb
 
@@ -155,7 +156,8 @@ class FaceFinder:
     def find(self, image: Image.Image, threshold: float = SCORE_THRESHOLD) -> list[Face]:
         """The faces in an RGB photo scoring threshold or more, likeliest first, with their expressions."""
         scores, boxes, points = self.detect(image)
-        kept = suppress(boxes, scores, np.flatnonzero(scores >= threshold), OVERLAP)[:MAX_FACES]
+        sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        kept = suppress(boxes, scores, np.flatnonzero((scores >= threshold) & (sides >= MIN_SIDE)), OVERLAP)[:MAX_FACES]
         if not kept:
             return []
         probabilities = self.read(np.stack([face_input(image, boxes[i]) for i in kept]))
