@@ -16,31 +16,24 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from camera_pages import opened, recorded, shot
 from conftest import check_layout
 from fake_camera import camera_browser, y4m_of
 from mlsandbox.data import photos
-from test_browser_vision import canvas_pixels, left_edge, opaque_near
+from test_browser_vision import NOT_AN_IMAGE, canvas_pixels, left_edge, opaque_near
 
 pytestmark = pytest.mark.browser
 EMOTIONS = "emotions"
 PAGE = f"/experiments/{EMOTIONS}"
 ASTRONAUT_FACE = (171, 73, 278, 180)  # x1, y1, x2, y2 of her face in astronaut.png (512 x 512)
 MIN_FPS = 10  # the page's target with the fake camera, on this project's two-core machines
-NOT_AN_IMAGE = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"a shopping list, not a photo"}
 
 
 @pytest.fixture(scope="module")
 def test_photos() -> dict[str, Path]:
     return photos.load()
-
-
-@pytest.fixture(scope="module")
-def pw():
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
