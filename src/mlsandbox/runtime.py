@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import onnxruntime as ort
@@ -49,19 +50,26 @@ def checked(experiment: Experiment) -> str:
     """The sha256 of the experiment's committed model, if the file is there and matches its card (and did not
     fail to load); else ModelUnavailable with the fix. Cheap, and loads nothing: the file is hashed again only
     when it, its card or a network beside it changes."""
-    files = (experiment.model_path, experiment.artifact_dir / "card.json",
-             *sorted(experiment.artifact_dir.glob("*.onnx")))  # companions: a VAE's encoder, a face detector
-    signature = tuple((s.st_ino, s.st_mtime_ns, s.st_size) if (s := _stat(f)) else None for f in files)
     known = _checks.get(experiment.id)
-    if known is None or known[0] != signature:
+    if known is None or known.signature != _signature(experiment, known.companions):
+        companions = tuple((experiment.card() or {}).get("model", {}).get("companions", {}))
+        signature = _signature(experiment, companions)
         try:
-            known = (signature, _verify(experiment), None)
+            known = _Check(signature, companions, _verify(experiment), None)
         except ModelUnavailable as e:
-            known = (signature, None, str(e))
+            known = _Check(signature, companions, None, str(e))
         _checks[experiment.id] = known
-    if known[2] is not None:
-        raise ModelUnavailable(known[2])
-    return known[1]
+    if known.problem is not None:
+        raise ModelUnavailable(known.problem)
+    return known.sha256
+
+
+def _signature(experiment: Experiment, companions: tuple[str, ...]) -> tuple:
+    """What changes when the model, its card or a network the card pins beside it (a VAE's encoder, a face
+    detector) is written: each file's inode, time and size."""
+    files = (experiment.model_path, experiment.artifact_dir / "card.json",
+             *(experiment.artifact_dir / name for name in companions))
+    return tuple((s.st_ino, s.st_mtime_ns, s.st_size) if (s := _stat(f)) else None for f in files)
 
 
 def _verify(experiment: Experiment) -> str:
@@ -94,7 +102,14 @@ def _stat(path: Path):
         return None
 
 
-_checks: dict[str, tuple[tuple, str | None, str | None]] = {}  # id -> (files' signature, sha256, problem)
+class _Check(NamedTuple):
+    signature: tuple
+    companions: tuple[str, ...]  # the card's, watched with the model
+    sha256: str | None
+    problem: str | None
+
+
+_checks: dict[str, _Check] = {}
 
 
 def open_session_at(path: Path, threads: int = 1, fix: str = "Restore it from the repository.") -> ort.InferenceSession:
@@ -146,7 +161,7 @@ def served(experiment: Experiment):
             try:
                 loaded = _loaded[experiment.id] = experiment.open_runtime()
             except ModelUnavailable as e:  # the file matches its card but does not load: checked() says so
-                _checks[experiment.id] = (_checks[experiment.id][0], None, str(e))
+                _checks[experiment.id] = _checks[experiment.id]._replace(sha256=None, problem=str(e))
                 raise
     return loaded
 
