@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
@@ -20,12 +20,12 @@ router = APIRouter(tags=["camera"])
 MAX_FRAME_RATE = 60  # frames per second one camera connection may send; more is a flood and is closed
 
 
-class Look:
+class Look(NamedTuple):
     """How a kind answers a frame: look(experiment, jpeg bytes, threshold) -> its answer (raises ImageError or
     ModelUnavailable), and the threshold a connection starts with."""
 
-    def __init__(self, look: Callable[[Experiment, bytes, float], BaseModel], threshold: float):
-        self.look, self.threshold = look, threshold
+    look: Callable[[Experiment, bytes, float], BaseModel]
+    threshold: float
 
 
 LOOKS: dict[type, Look] = {}
