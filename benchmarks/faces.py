@@ -98,11 +98,7 @@ def table(results: dict) -> str:
         report.row(f"{EXPERIMENT}: page with a fake camera in headless Chromium", "frames a second",
                    results["page"]["fps"], "{:.1f}", at_least=PAGE_FPS),
     ]
-    lines = [f"# Face reader ({results['date']}, {results['machine']['processor']}, "
-             f"{results['machine']['cpu_count']} cores)", "", "| measure | figure | value | target | pass |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['measure']} | {r['figure']} | {r['shown']} | {r['target']} | {r['pass']} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return report.small_table("Face reader", results, rows)
 
 
 def main() -> int:

@@ -125,11 +125,7 @@ def table(results: dict) -> str:
                                at_most=RECOGNISABLE_WITHIN_S))
         rows.append(report.row("digits_gan quick run: read with confidence then", "share",
                                results["lab"]["confident_then"], "{:.3f}"))
-    lines = [f"# Drawing networks ({results['date']}, {results['machine']['processor']}, "
-             f"{results['machine']['cpu_count']} cores)", "", "| measure | figure | value | target | pass |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['measure']} | {r['figure']} | {r['shown']} | {r['target']} | {r['pass']} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return report.small_table("Drawing networks", results, rows)
 
 
 def main() -> int:

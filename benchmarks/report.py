@@ -66,6 +66,15 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def small_table(title: str, results: dict, rows: list[dict]) -> str:
+    """The Markdown table of a benchmark script of its own (generators.py, faces.py): its title with the date and
+    machine, then one line per row."""
+    lines = [f"# {title} ({results['date']}, {results['machine']['processor']}, {results['machine']['cpu_count']} "
+             "cores)", "", "| measure | figure | value | target | pass |", "|---|---|---|---|---|"]
+    lines += [f"| {r['measure']} | {r['figure']} | {r['shown']} | {r['target']} | {r['pass']} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def write(results: dict, stem: Path) -> None:
     """stem.json and stem.md, each replaced atomically."""
     stem.parent.mkdir(parents=True, exist_ok=True)

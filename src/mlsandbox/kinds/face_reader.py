@@ -95,7 +95,7 @@ class FaceReader(Pretrained, Experiment):
         finder = FaceFinder(self, model_path)
         with_faces = {name: [f.as_json(self.labels) for f in finder.find(imaging.to_rgb(imaging.decode(path.read_bytes())))]
                       for name, path in data["with_faces"].items()}
-        best_without = {name: round(max([f.score for f in finder.find(frame, threshold=0.0)], default=0.0), 4)
+        best_without = {name: round(float(finder.candidates(frame)[0].max()), 4)
                         for name, frame in data["without_faces"].items()}
         return {"photos_with_faces": with_faces, "highest_score_without_faces": best_without,
                 "score_threshold": SCORE_THRESHOLD}, {}
@@ -138,13 +138,13 @@ class FaceFinder:
         self.experiment = experiment
         self.expressions, self.sha256 = open_session(experiment, path, threads)
         self.detector = open_companion(experiment, DETECTOR, path, threads)
+        self.detector_outputs = [o.name for o in self.detector.get_outputs()]
         self.labels = experiment.labels
 
     def detect(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every anchor's score (0..1), box (x1, y1, x2, y2) and six points, in the photo's pixels."""
         square, scale, offset = letterboxed(image, DETECTOR_SIZE)
-        outputs = dict(zip([o.name for o in self.detector.get_outputs()],
-                           self.detector.run(None, {"image": ((square - 127.5) / 127.5)[None]})))
+        outputs = dict(zip(self.detector_outputs, self.detector.run(None, {"image": ((square - 127.5) / 127.5)[None]})))
         logits = np.concatenate([outputs["scores_16"][0, :, 0], outputs["scores_32"][0, :, 0]])
         raw = np.concatenate([outputs["boxes_16"][0], outputs["boxes_32"][0]])
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80.0, 80.0)))
@@ -153,11 +153,16 @@ class FaceFinder:
         points = (raw[:, 4:16].reshape(-1, 6, 2) + ANCHORS[:, None]) * scale + offset
         return scores, boxes, points
 
-    def find(self, image: Image.Image, threshold: float = SCORE_THRESHOLD) -> list[Face]:
-        """The faces in an RGB photo scoring threshold or more, likeliest first, with their expressions."""
+    def candidates(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """detect's anchors, those whose box is under MIN_SIDE or turned inside out scored 0: no face."""
         scores, boxes, points = self.detect(image)
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        kept = suppress(boxes, scores, np.flatnonzero((scores >= threshold) & (sides >= MIN_SIDE)), OVERLAP)[:MAX_FACES]
+        return np.where(sides >= MIN_SIDE, scores, 0.0), boxes, points
+
+    def find(self, image: Image.Image, threshold: float = SCORE_THRESHOLD) -> list[Face]:
+        """The faces in an RGB photo scoring threshold or more, likeliest first, with their expressions."""
+        scores, boxes, points = self.candidates(image)
+        kept = suppress(boxes, scores, np.flatnonzero((scores >= threshold) & (scores > 0)), OVERLAP)[:MAX_FACES]
         if not kept:
             return []
         probabilities = self.read(np.stack([face_input(image, boxes[i]) for i in kept]))
