@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -287,7 +288,7 @@ def test_one_run_at_a_time_even_in_a_flood_and_a_stop_keeps_the_best_epoch(lab):
     assert ended["metrics"]["test_examples"] == 10_000 and "model.onnx" in ended["files"]
 
 
-def test_a_killed_trainer_fails_its_run_with_the_reason_and_the_server_goes_on(lab, test_digits):
+def test_a_killed_trainer_fails_its_run_with_the_reason_and_the_server_goes_on(lab, lab_env, test_digits):
     run = start(lab, LONG)
     events_of(lab, run["id"], until="step")
     pid = lab.get(f"/api/runs/{run['id']}").json()["pid"]
@@ -300,6 +301,8 @@ def test_a_killed_trainer_fails_its_run_with_the_reason_and_the_server_goes_on(l
     assert answer.status_code == 200
     again = start(lab, {"preset": "quick"})  # a new trainer takes it
     assert wait_until_ended(lab, again["id"])["state"] == "finished"
+    # and only one was started: the polls above came while it imported torch, before it held the trainer lock
+    assert "another trainer serves this machine" not in (Path(lab_env[runs.DIR_ENV]) / "trainer.log").read_text()
 
 
 def test_the_newest_runs_are_kept(lab, lab_env):

@@ -309,16 +309,24 @@ def trainer_running() -> bool:
         return False
 
 
+_started: subprocess.Popen | None = None  # the trainer this process started last
+_starting = threading.Lock()
+
+
 def ensure_trainer() -> None:
     """Start the warm trainer if no process of this machine's has one, and reap it when it ends (marking the run
-    it was training failed, with how it ended)."""
-    if trainer_running():
-        return
-    threads = str(runs.trainer_threads())
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "TQDM_DISABLE": "1"}
-    with open(runs.lab_dir() / "trainer.log", "ab") as log:
-        trainer = subprocess.Popen([sys.executable, "-m", "mlsandbox.lab.trainer", str(os.getpid())], stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, env=env)
+    it was training failed, with how it ended). A trainer takes its lock only once torch is imported, seconds
+    after its start: until then the one this process started is enough, or every poll would start another."""
+    global _started
+    with _starting:
+        if (_started and _started.poll() is None) or trainer_running():
+            return
+        threads = str(runs.trainer_threads())
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "TQDM_DISABLE": "1"}
+        with open(runs.lab_dir() / "trainer.log", "ab") as log:
+            trainer = subprocess.Popen([sys.executable, "-m", "mlsandbox.lab.trainer", str(os.getpid())],
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _started = trainer
 
     def reap() -> None:
         code = trainer.wait()
