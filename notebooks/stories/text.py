@@ -327,10 +327,11 @@ def cells(experiment_id: str) -> list:
             {parts['things']}, which takes a while on a CPU, and the exported model replaces the one in
             `src/mlsandbox/artifacts/` that the demo serves. For a quick look, start Jupyter with
             `MLSANDBOX_FAST=1` in the environment: then it trains for one short epoch, in small batches of
-            short windows, on the first few tens of thousands of characters of each part of the text (the
-            training cell prints how many), and writes its files to a scratch directory, leaving the
-            committed model alone. A network trained that briefly writes little more than common letters and
-            spaces, so read its figures as a check that everything runs. From the command line,
+            short windows, on the first few tens of thousands of characters of the training text and a
+            quarter as many of the validation and test text (the training cell prints how many), and writes
+            its files to a scratch directory, leaving the committed model alone. A network trained that
+            briefly writes little more than common letters and spaces, so read its figures as a check that
+            everything runs. From the command line,
             `python notebooks/build.py --execute --fast {experiment_id}` runs it that way.
 
             ## Setup
