@@ -67,8 +67,23 @@ def digit_strokes(digit: np.ndarray, upsample: int = 2, threshold: float = 0.5) 
             left.discard(step[0])
         path += [q for q in around(path[-1]) if q in drawn or q in path[:-3]][:1]
         drawn.update(path)
-        paths.append([((c + 0.5) / upsample, (r + 0.5) / upsample) for r, c in path])
+        paths.append(straightened([((c + 0.5) / upsample, (r + 0.5) / upsample) for r, c in path], 0.5 / upsample))
     return paths
+
+
+def straightened(path: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+    """The path with the points that lie within tolerance of a straight run dropped (Ramer-Douglas-Peucker):
+    the same line, in a fraction of the pointer moves."""
+    if len(path) < 3:
+        return path
+    (x0, y0), (x1, y1) = path[0], path[-1]
+    dx, dy = x1 - x0, y1 - y0
+    length = np.hypot(dx, dy)
+    off = [abs(dy * (x - x0) - dx * (y - y0)) / length if length else np.hypot(x - x0, y - y0) for x, y in path[1:-1]]
+    far = int(np.argmax(off)) + 1
+    if off[far - 1] <= tolerance:
+        return [path[0], path[-1]]
+    return straightened(path[: far + 1], tolerance)[:-1] + straightened(path[far:], tolerance)
 
 
 # --- The browser ------------------------------------------------------------------------------------
