@@ -132,9 +132,10 @@ CARD_CHECKS = {"digits_mlp": ACCURACIES, "digits_cnn": ACCURACIES, "sketch_cnn":
                "numbers_summation": ("exact_match",), "shakespeare_lstm": ("nats_per_char",)}
 SWAPPED = {"digits_cnn": "digits_mlp", "sketch_cnn": "sketch_mlp", "shakespeare_lstm": "wikipedia"}
 # A text model's evaluate scores every held-out character (19 s): a constant one is caught as surely as a permuted one.
-EVALUATED = [(e, kind) for e in ("digits_mlp", "numbers_summation") for kind in WRONG] + [
-    ("shakespeare_lstm", "permuted")] + [(e, "swapped") for e in SWAPPED] + [("digits_gan", "noise"), ("digits_vae", "same picture")] + [
-    (e, wrong) for e in FACE_READERS for wrong in ("constant", "every anchor a face")]
+EVALUATED = ([(e, kind) for e in ("digits_mlp", "numbers_summation") for kind in WRONG]
+             + [("shakespeare_lstm", "permuted")] + [(e, "swapped") for e in SWAPPED]
+             + [("digits_gan", "noise"), ("digits_vae", "same picture")]
+             + [(e, wrong) for e in FACE_READERS for wrong in ("constant", "every anchor a face")])
 
 
 def check_matches_card(experiment_id: str, report: dict) -> None:
