@@ -54,18 +54,22 @@ def serve_instead(tmp_path_factory):
 WRONG = {"constant": wrong_models.constant, "permuted": wrong_models.permuted}
 
 
+def every_served_check_fails(server, experiment_id: str) -> None:
+    sample = served.held_out(experiment_id)
+    outputs = served.served_outputs(server, sample)
+    with pytest.raises(AssertionError, match="below the floor"):
+        served.check_accuracy(server, sample, outputs)
+    with pytest.raises(AssertionError, match="not serve the committed model"):
+        served.check_reports_committed_file(server, sample)
+    with pytest.raises(AssertionError, match="differ from the committed model's"):  # were its sha256 the same
+        served.check_gives_committed_answers(sample, outputs)
+
+
 @pytest.mark.parametrize("kind", WRONG)
 def test_accuracy_check_fails_for_a_wrong_model_of_every_experiment(serve_instead, kind):
     server = serve_instead({e.id: WRONG[kind](e) for e in experiments.REGISTRY.values()})
     for experiment_id in experiments.REGISTRY:
-        sample = served.held_out(experiment_id)
-        outputs = served.served_outputs(server, sample)
-        with pytest.raises(AssertionError, match="below the floor"):
-            served.check_accuracy(server, sample, outputs)
-        with pytest.raises(AssertionError, match="not serve the committed model"):
-            served.check_reports_committed_file(server, sample)
-        with pytest.raises(AssertionError, match="differ from the committed model's"):  # were its sha256 the same
-            served.check_gives_committed_answers(sample, outputs)
+        every_served_check_fails(server, experiment_id)
 
 
 WRONG_GENERATORS = {"noise": wrong_models.noise, "same picture": wrong_models.same_picture}
@@ -98,14 +102,7 @@ def test_the_face_checks_fail_for_a_wrong_face_detector(serve_instead, experimen
     of a face at every anchor, or at none: faces in the photos that show none, or none where the card found them;
     the card served pins another detector; and the answers are not the committed pair's."""
     server = serve_instead({experiment_id: WRONG_FACE_DETECTORS[kind](experiments.get(experiment_id))})
-    sample = served.held_out(experiment_id)
-    outputs = served.served_outputs(server, sample)
-    with pytest.raises(AssertionError, match="below the floor"):
-        served.check_accuracy(server, sample, outputs)
-    with pytest.raises(AssertionError, match="not serve the committed model"):
-        served.check_reports_committed_file(server, sample)
-    with pytest.raises(AssertionError, match="differ from the committed model's"):
-        served.check_gives_committed_answers(sample, outputs)
+    every_served_check_fails(server, experiment_id)
 
 
 def test_the_digits_mlp_served_as_the_cnn_is_caught(serve_instead):

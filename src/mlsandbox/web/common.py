@@ -88,6 +88,8 @@ def busy() -> HTTPException:
                          f"Try again in {RETRY_AFTER} second.", headers={"Retry-After": str(RETRY_AFTER)})
 
 
+PHOTO_BODY = {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}, "required": True}
+
 RUN_DESCRIPTION = "a lab run's id (GET /api/runs): answer with the model it trained instead of the shipped one"
 
 

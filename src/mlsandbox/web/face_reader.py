@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from mlsandbox import imaging, runtime
 from mlsandbox.kinds.face_reader import SCORE_THRESHOLD, FaceReader
 from mlsandbox.web import camera
-from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
+from mlsandbox.web.common import PHOTO_BODY, answered_as_http, experiment_or_404, offload, problems, read_body
 
 router = APIRouter(tags=["face readers"])
 
@@ -46,8 +46,7 @@ def read_faces(experiment: FaceReader, data: bytes, threshold: float) -> Faces:
 
 
 @router.post("/api/experiments/{experiment_id}/faces", responses=problems(404, 413, 422, 503),
-             openapi_extra={"requestBody": {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
-                                            "required": True}})
+             openapi_extra={"requestBody": PHOTO_BODY})
 async def faces_in_photo(
     experiment_id: str,
     request: Request,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from mlsandbox import imaging, runtime
 from mlsandbox.kinds.object_detector import SCORE_THRESHOLD, ObjectDetector
 from mlsandbox.web import camera
-from mlsandbox.web.common import answered_as_http, experiment_or_404, offload, problems, read_body
+from mlsandbox.web.common import PHOTO_BODY, answered_as_http, experiment_or_404, offload, problems, read_body
 
 router = APIRouter(tags=["object detectors"])
 
@@ -41,8 +41,7 @@ def detect(experiment: ObjectDetector, data: bytes, threshold: float) -> Detecti
 
 
 @router.post("/api/experiments/{experiment_id}/detect", responses=problems(404, 413, 422, 503),
-             openapi_extra={"requestBody": {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
-                                            "required": True}})
+             openapi_extra={"requestBody": PHOTO_BODY})
 async def detect_photo(
     experiment_id: str,
     request: Request,
